@@ -1,0 +1,4 @@
+import { runSubgraph } from '@numezis/runtime';
+import { accountingSubgraph } from './definition.ts';
+
+await runSubgraph(accountingSubgraph, process.env);

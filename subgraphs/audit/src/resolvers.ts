@@ -1,0 +1,43 @@
+import type { IResolvers } from 'mercurius';
+import { desc } from 'drizzle-orm';
+import { requireTenant } from '@numezis/runtime';
+import type { DataAccess, ForwardedContext } from '@numezis/runtime';
+import type { Loaders } from './loaders.ts';
+import { auditEvents } from './tables.ts';
+import type { AuditEventRow } from './tables.ts';
+
+export interface AuditContext {
+  readonly forwarded: ForwardedContext;
+  readonly loaders: Loaders;
+}
+
+const maxPageSize = 200;
+
+export function auditResolvers(dataAccess: DataAccess): IResolvers<unknown, AuditContext> {
+  return {
+    Query: {
+      auditEvents: (_: unknown, { first }: { first: number }, context: AuditContext) =>
+        dataAccess.inTenant(requireTenant(context.forwarded), (tx) =>
+          tx
+            .select()
+            .from(auditEvents)
+            .orderBy(desc(auditEvents.occurredAt))
+            .limit(Math.min(Math.max(first, 0), maxPageSize)),
+        ),
+    },
+    AuditEvent: {
+      __resolveReference: (reference: { id: string }, _: unknown, context: AuditContext) =>
+        context.loaders.events.load(reference.id),
+      occurredAt: (event: AuditEventRow) => event.occurredAt.toISOString(),
+      actor: (event: AuditEventRow) =>
+        event.actorUserId === null ? null : { __typename: 'User', id: event.actorUserId },
+    },
+    Tenant: {
+      // Only the active workspace resolves: another workspace's id is answered like a missing one.
+      __resolveReference: (reference: { id: string }, _: unknown, context: AuditContext) =>
+        reference.id === context.forwarded.tenantId ? { id: reference.id } : null,
+      auditLog: async (tenant: { id: string }, _: unknown, context: AuditContext) =>
+        (await context.loaders.summaries.load(tenant.id)) ?? { eventCount: 0, latestEventAt: null },
+    },
+  };
+}

@@ -1,0 +1,39 @@
+import type { VerifyKeys } from '../context/signed-context.ts';
+import type { DatabaseSettings } from '../db/database.ts';
+import { readCommonConfig, readDatabaseSettings, readVerifyKeys } from './common.ts';
+import type { CommonConfig } from './common.ts';
+import { createConfigReader } from './reader.ts';
+import type { Env } from './reader.ts';
+
+export interface SubgraphConfig extends CommonConfig {
+  readonly service: string;
+  readonly host: string;
+  readonly port: number;
+  readonly database: DatabaseSettings;
+  readonly verifyKeys: VerifyKeys;
+  readonly requestTimeoutMs: number;
+  readonly shutdownTimeoutMs: number;
+}
+
+/**
+ * Settings every subgraph shares, prefixed with its name (IDENTITY_PORT, ...). Subgraphs are never
+ * exposed, so they listen on loopback unless told otherwise.
+ */
+export function readSubgraphConfig(
+  env: Env,
+  service: { name: string; defaultPort: number; defaultDataDir: string },
+): SubgraphConfig {
+  const reader = createConfigReader(env);
+  const prefix = service.name.toUpperCase();
+  const common = readCommonConfig(reader);
+  return reader.finish({
+    ...common,
+    service: service.name,
+    host: reader.string(`${prefix}_HOST`, '127.0.0.1') ?? '127.0.0.1',
+    port: reader.port(`${prefix}_PORT`, service.defaultPort),
+    database: readDatabaseSettings(reader, prefix, common.environment, service.defaultDataDir),
+    verifyKeys: readVerifyKeys(reader),
+    requestTimeoutMs: reader.int(`${prefix}_REQUEST_TIMEOUT_MS`, 30_000, { min: 1_000, max: 300_000 }),
+    shutdownTimeoutMs: reader.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 120_000 }),
+  });
+}

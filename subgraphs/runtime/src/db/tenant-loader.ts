@@ -1,0 +1,32 @@
+import DataLoader from 'dataloader';
+import type { DataAccess } from './data-access.ts';
+import type { Tx } from './database.ts';
+
+/**
+ * A per-request batch loader whose batches run through the tenant-scoped data access path: all the
+ * entity references a query plan sends in one `_entities` call become one SQL query. Without a
+ * tenant every key resolves to null and no query runs.
+ */
+export function tenantLoader<Key extends string, Value>(
+  dataAccess: DataAccess,
+  tenantId: string | null,
+  batch: (tx: Tx, keys: readonly Key[]) => Promise<ReadonlyMap<Key, Value>>,
+): DataLoader<Key, Value | null> {
+  return new DataLoader<Key, Value | null>(async (keys) => {
+    if (tenantId === null) return keys.map(() => null);
+    const found = await dataAccess.inTenant(tenantId, (tx) => batch(tx, keys));
+    return keys.map((key) => found.get(key) ?? null);
+  });
+}
+
+/** Groups rows by a key, for one-to-many loaders. */
+export function groupBy<Key, Row>(rows: readonly Row[], keyOf: (row: Row) => Key): Map<Key, Row[]> {
+  const groups = new Map<Key, Row[]>();
+  for (const row of rows) {
+    const key = keyOf(row);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [row]);
+    else group.push(row);
+  }
+  return groups;
+}

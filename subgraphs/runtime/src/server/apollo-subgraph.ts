@@ -1,0 +1,83 @@
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
+import type { BaseContext } from '@apollo/server';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { readFile } from 'node:fs/promises';
+import { parse } from 'graphql';
+import type { DocumentNode } from 'graphql';
+import type { ForwardedContext } from '../context/signed-context.ts';
+import { maskingFormatError, requestIdPlugin } from './graphql-errors.ts';
+import { forwardedContextOf } from './require-signed-context.ts';
+import type { SubgraphDefinition, SubgraphDependencies } from './subgraph-service.ts';
+
+export interface SubgraphContext extends BaseContext {
+  readonly forwarded: ForwardedContext;
+}
+
+/**
+ * Serves an Apollo Federation subgraph at `POST /graphql` on the service's Fastify app. Unexpected
+ * errors are logged in full and reach the client as a generic message with the request id.
+ */
+export async function mountApolloSubgraph<Context extends SubgraphContext>(
+  app: FastifyInstance,
+  options: {
+    typeDefs: DocumentNode;
+    resolvers: GraphQLResolverMap<Context>;
+    context: (forwarded: ForwardedContext, request: FastifyRequest) => Context;
+  },
+): Promise<void> {
+  const server = new ApolloServer<Context>({
+    schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
+    logger: app.log,
+    plugins: [
+      fastifyApolloDrainPlugin(app),
+      // Timing traces would tell a caller how long our queries take; nothing here consumes them.
+      ApolloServerPluginInlineTraceDisabled(),
+      requestIdPlugin<Context>((context) => context.forwarded.requestId),
+    ],
+    includeStacktraceInErrorResponses: false,
+    formatError: maskingFormatError(app.log),
+  });
+  await server.start();
+  await app.register(fastifyApollo(server), {
+    path: '/graphql',
+    method: ['POST'],
+    context: async (request: FastifyRequest) => {
+      const forwarded = forwardedContextOf(request);
+      return options.context(forwarded, request);
+    },
+  });
+}
+
+export interface SubgraphFiles {
+  /** The subgraph's SDL: the single source for its schema and for composition. */
+  readonly schemaFile: URL;
+  readonly migrationsDir: URL;
+  readonly defaultDataDir: string;
+}
+
+/** An Apollo subgraph service: its SDL file, its resolvers and its per-request context. */
+export function defineApolloSubgraph<Context extends SubgraphContext>(options: {
+  name: string;
+  defaultPort: number;
+  files: SubgraphFiles;
+  resolvers: (dependencies: SubgraphDependencies) => GraphQLResolverMap<Context>;
+  context: (dependencies: SubgraphDependencies, forwarded: ForwardedContext) => Context;
+}): SubgraphDefinition {
+  return {
+    name: options.name,
+    defaultPort: options.defaultPort,
+    migrationsDir: options.files.migrationsDir,
+    defaultDataDir: options.files.defaultDataDir,
+    async mountGraphQL(app, dependencies) {
+      await mountApolloSubgraph<Context>(app, {
+        typeDefs: parse(await readFile(options.files.schemaFile, 'utf8')),
+        resolvers: options.resolvers(dependencies),
+        context: (forwarded) => options.context(dependencies, forwarded),
+      });
+    },
+  };
+}

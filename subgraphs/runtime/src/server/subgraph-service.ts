@@ -1,0 +1,93 @@
+import type { FastifyInstance } from 'fastify';
+import type { SubgraphConfig } from '../config/subgraph.ts';
+import { readSubgraphConfig } from '../config/subgraph.ts';
+import type { Env } from '../config/reader.ts';
+import { createContextVerifier } from '../context/signed-context.ts';
+import { createDataAccess } from '../db/data-access.ts';
+import type { DataAccess } from '../db/data-access.ts';
+import { openServiceDatabase } from '../db/database.ts';
+import type { DatabaseHooks } from '../db/database.ts';
+import { loadMigrations } from '../db/migrate.ts';
+import { serviceDatabaseNames } from '../db/roles.ts';
+import { createHttpServer, registerHealthRoutes, withTimeout } from './http.ts';
+import { requireSignedContext } from './require-signed-context.ts';
+import { listen, runService } from './run.ts';
+
+export interface SubgraphDependencies {
+  readonly config: SubgraphConfig;
+  readonly dataAccess: DataAccess;
+}
+
+export interface SubgraphDefinition {
+  readonly name: string;
+  readonly defaultPort: number;
+  readonly migrationsDir: URL;
+  readonly defaultDataDir: string;
+  /** Mounts `POST /graphql`; every request reaching it already carries a verified context. */
+  mountGraphQL(app: FastifyInstance, dependencies: SubgraphDependencies): Promise<void>;
+}
+
+export interface SubgraphService {
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the service's database, applies its migrations, and builds its HTTP app: health probes,
+ * signed-context check on everything else, then the GraphQL route. The app is returned unstarted so
+ * tests can drive it in-process.
+ */
+export async function createSubgraphService(
+  definition: SubgraphDefinition,
+  config: SubgraphConfig,
+  hooks: DatabaseHooks = {},
+): Promise<SubgraphService> {
+  const database = await openServiceDatabase(config.database, serviceDatabaseNames(definition.name), hooks);
+  try {
+    await database.migrate(await loadMigrations(definition.migrationsDir));
+    const app = createHttpServer({
+      service: definition.name,
+      logLevel: config.logLevel,
+      requestTimeoutMs: config.requestTimeoutMs,
+    });
+    registerHealthRoutes(app, async () => ({
+      database: await withTimeout(database.ping(), 2_000, 'database ping').then(
+        () => 'ok',
+        () => 'unavailable',
+      ),
+    }));
+    requireSignedContext(
+      app,
+      createContextVerifier({ keys: config.verifyKeys, audience: definition.name, clock: config.clock }),
+    );
+    await definition.mountGraphQL(app, { config, dataAccess: createDataAccess(database.db) });
+    await app.ready();
+    return {
+      app,
+      async close() {
+        await app.close();
+        await database.close();
+      },
+    };
+  } catch (error) {
+    await database.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+/** The whole life of a subgraph process: configuration, start, listen, graceful stop. */
+export function runSubgraph(definition: SubgraphDefinition, env: Env): Promise<void> {
+  let shutdownTimeoutMs = 10_000;
+  return runService(
+    definition.name,
+    async () => {
+      const config = readSubgraphConfig(env, definition);
+      shutdownTimeoutMs = config.shutdownTimeoutMs;
+      const service = await createSubgraphService(definition, config);
+      const address = await listen(service.app, config.host, config.port, `${definition.name.toUpperCase()}_PORT`);
+      service.app.log.info({ address, database: config.database.kind }, `${definition.name} subgraph ready`);
+      return service;
+    },
+    () => shutdownTimeoutMs,
+  );
+}
