@@ -1,0 +1,76 @@
+import { fileURLToPath } from 'node:url';
+import { createConfigReader, parseSigningKey, readCommonConfig } from '@numezis/runtime';
+import type { CommonConfig, Env, SigningKey } from '@numezis/runtime';
+
+export const authModes = ['anonymous', 'insecure-dev-headers'] as const;
+/**
+ * - `anonymous`: every caller is anonymous and acts in no workspace (the safe default until
+ *   sessions and API keys arrive with the identity work).
+ * - `insecure-dev-headers`: the caller names its workspace and user in `x-numezis-dev-workspace` and
+ *   `x-numezis-dev-user`. For local development and tests only; refused in production.
+ */
+export type AuthMode = (typeof authModes)[number];
+
+export interface GatewayConfig extends CommonConfig {
+  readonly host: string;
+  readonly port: number;
+  readonly supergraphPath: string;
+  /** Subgraph name → URL, replacing the URL composed into the supergraph. */
+  readonly subgraphUrls: Readonly<Record<string, string>>;
+  readonly authMode: AuthMode;
+  readonly signingKey: SigningKey | null;
+  readonly subgraphTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly bodyLimitBytes: number;
+  readonly trustProxy: readonly string[];
+  readonly shutdownTimeoutMs: number;
+}
+
+const defaultSupergraph = fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url));
+const subgraphUrlPrefix = 'GATEWAY_SUBGRAPH_URL_';
+
+export function readGatewayConfig(env: Env): GatewayConfig {
+  const reader = createConfigReader(env);
+  const common = readCommonConfig(reader);
+  const authMode = reader.oneOf('GATEWAY_AUTH_MODE', authModes, 'anonymous');
+  if (authMode === 'insecure-dev-headers' && common.environment === 'production') {
+    reader.problem('GATEWAY_AUTH_MODE=insecure-dev-headers is refused when NODE_ENV=production');
+  }
+
+  let signingKey: SigningKey | null = null;
+  const signingKeyText = reader.required('CONTEXT_SIGNING_KEY');
+  if (signingKeyText !== '') {
+    try {
+      signingKey = parseSigningKey(signingKeyText);
+    } catch (error) {
+      reader.problem(`CONTEXT_SIGNING_KEY: ${(error as Error).message}`);
+    }
+  }
+
+  const subgraphUrls: Record<string, string> = {};
+  for (const [name, value] of Object.entries(env)) {
+    if (!name.startsWith(subgraphUrlPrefix) || value === undefined || value === '') continue;
+    if (!/^https?:\/\/[^\s]+$/.test(value)) reader.problem(`${name} must be an http(s) URL`);
+    subgraphUrls[name.slice(subgraphUrlPrefix.length).toLowerCase()] = value;
+  }
+
+  const trustProxy = (reader.string('GATEWAY_TRUST_PROXY') ?? '')
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+
+  return reader.finish({
+    ...common,
+    host: reader.string('GATEWAY_HOST', '127.0.0.1') ?? '127.0.0.1',
+    port: reader.port('GATEWAY_PORT', 4000),
+    supergraphPath: reader.string('GATEWAY_SUPERGRAPH_PATH', defaultSupergraph) ?? defaultSupergraph,
+    subgraphUrls,
+    authMode,
+    signingKey,
+    subgraphTimeoutMs: reader.int('GATEWAY_SUBGRAPH_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 }),
+    requestTimeoutMs: reader.int('GATEWAY_REQUEST_TIMEOUT_MS', 30_000, { min: 1_000, max: 300_000 }),
+    bodyLimitBytes: reader.int('GATEWAY_BODY_LIMIT_BYTES', 1024 * 1024, { min: 1024, max: 16 * 1024 * 1024 }),
+    trustProxy,
+    shutdownTimeoutMs: reader.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 120_000 }),
+  });
+}

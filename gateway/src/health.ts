@@ -1,0 +1,57 @@
+import type { Fetcher } from '@apollo/utils.fetcher';
+import { contextHeader, withTimeout } from '@numezis/runtime';
+import type { ContextSigner } from '@numezis/runtime';
+import type { SubgraphEndpoint } from './supergraph.ts';
+
+const probeTimeoutMs = 2_000;
+
+export type SubgraphHealth = Record<string, 'ok' | 'unavailable'>;
+
+/**
+ * Readiness of the graph: every subgraph answers `{ __typename }` through the same signed path real
+ * queries take. Works for any federation subgraph, ours or not. Results are shared for a second so a
+ * burst of probes costs the subgraphs one round.
+ */
+export function createHealthCheck(options: {
+  subgraphs: readonly SubgraphEndpoint[];
+  fetcher: Fetcher;
+  signer: ContextSigner;
+  maxAgeMs?: number;
+  now?: () => number;
+}): () => Promise<SubgraphHealth> {
+  const { subgraphs, fetcher, signer, maxAgeMs = 1_000, now = Date.now } = options;
+  let cached: { at: number; result: Promise<SubgraphHealth> } | undefined;
+
+  const probe = async (subgraph: SubgraphEndpoint): Promise<'ok' | 'unavailable'> => {
+    const token = signer.sign(
+      { requestId: `health-${now()}`, clientIp: '127.0.0.1', userAgent: 'numezis-gateway-health', actor: { kind: 'anonymous' }, tenantId: null },
+      subgraph.name,
+    );
+    try {
+      const response = await withTimeout(
+        fetcher(subgraph.url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [contextHeader]: token },
+          body: JSON.stringify({ query: '{ __typename }' }),
+        }),
+        probeTimeoutMs,
+        `${subgraph.name} health probe`,
+      );
+      if (!response.ok) return 'unavailable';
+      const body = (await response.json()) as { data?: { __typename?: unknown } };
+      return body.data?.__typename === 'Query' ? 'ok' : 'unavailable';
+    } catch {
+      return 'unavailable';
+    }
+  };
+
+  return () => {
+    if (cached === undefined || now() - cached.at > maxAgeMs) {
+      const result = Promise.all(subgraphs.map(async (subgraph) => [subgraph.name, await probe(subgraph)] as const)).then(
+        (entries) => Object.fromEntries(entries),
+      );
+      cached = { at: now(), result };
+    }
+    return cached.result;
+  };
+}

@@ -1,0 +1,17 @@
+import { listen, runService } from '@numezis/runtime';
+import { createGateway } from './app.ts';
+import { readGatewayConfig } from './config.ts';
+
+let shutdownTimeoutMs = 10_000;
+await runService(
+  'gateway',
+  async () => {
+    const config = readGatewayConfig(process.env);
+    shutdownTimeoutMs = config.shutdownTimeoutMs;
+    const gateway = await createGateway(config);
+    const address = await listen(gateway.app, config.host, config.port, 'GATEWAY_PORT');
+    gateway.app.log.info({ address, authMode: config.authMode }, 'gateway ready');
+    return gateway;
+  },
+  () => shutdownTimeoutMs,
+);

@@ -1,0 +1,37 @@
+import { RemoteGraphQLDataSource } from '@apollo/gateway';
+import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { Fetcher } from '@apollo/utils.fetcher';
+import type { FastifyBaseLogger } from 'fastify';
+import { GraphQLError } from 'graphql';
+import { contextHeader, ErrorCode } from '@numezis/runtime';
+import type { GatewayContext } from './request-context.ts';
+
+/**
+ * Sends each subgraph request with the signed context for that subgraph, and turns transport
+ * failures into one stable, client-safe error: the client learns which service is unavailable,
+ * never a URL, status line or response body.
+ */
+export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
+  readonly subgraphName: string;
+  readonly log: FastifyBaseLogger;
+
+  constructor(options: { name: string; url: string; fetcher: Fetcher; log: FastifyBaseLogger }) {
+    super({ url: options.url, fetcher: options.fetcher });
+    this.subgraphName = options.name;
+    this.log = options.log;
+  }
+
+  override willSendRequest({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): void {
+    // Health probes and the gateway's own calls carry no request context and are signed by their caller.
+    if (!('tokenFor' in context)) return;
+    request.http?.headers.set(contextHeader, context.tokenFor(this.subgraphName));
+  }
+
+  override didEncounterError(error: Error): never {
+    const status = (error as GraphQLError).extensions?.response as { status?: number } | undefined;
+    this.log.warn({ subgraph: this.subgraphName, err: error, status: status?.status }, 'subgraph request failed');
+    throw new GraphQLError(`The ${this.subgraphName} service is unavailable`, {
+      extensions: { code: ErrorCode.SUBGRAPH_UNAVAILABLE, serviceName: this.subgraphName },
+    });
+  }
+}

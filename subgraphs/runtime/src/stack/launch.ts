@@ -1,0 +1,169 @@
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { generateContextKeyPair } from '../context/signed-context.ts';
+import type { DatabaseSettings } from '../db/database.ts';
+
+export const subgraphNames = ['identity', 'accounting', 'documents', 'audit'] as const;
+export type SubgraphName = (typeof subgraphNames)[number];
+export type ServiceName = SubgraphName | 'gateway';
+
+export const defaultPorts: Readonly<Record<ServiceName, number>> = {
+  gateway: 4000,
+  identity: 4001,
+  accounting: 4002,
+  documents: 4003,
+  audit: 4004,
+};
+
+export interface StackOptions {
+  readonly repoRoot: URL;
+  readonly ports: Readonly<Record<ServiceName, number>>;
+  /** Per subgraph; a subgraph without an entry uses its own defaults (embedded PGlite under .data/). */
+  readonly databases?: Partial<Readonly<Record<SubgraphName, DatabaseSettings>>>;
+  /** The environment every service inherits (PATH, NODE_ENV, LOG_LEVEL, ...). */
+  readonly baseEnv: Readonly<Record<string, string | undefined>>;
+  /** Extra settings per service, applied last. */
+  readonly serviceEnv?: Partial<Readonly<Record<ServiceName, Readonly<Record<string, string>>>>>;
+  /** `inherit` streams the services' output to this process; `capture` keeps it for inspection. */
+  readonly output: 'inherit' | 'capture';
+  readonly readyTimeoutMs?: number;
+}
+
+export interface RunningStack {
+  readonly gatewayUrl: string;
+  readonly ports: Readonly<Record<ServiceName, number>>;
+  /** The captured log lines of a service (output: 'capture'), newest last. */
+  logs(service: ServiceName): readonly string[];
+  stop(service: ServiceName): Promise<void>;
+  /** Starts a stopped service again and waits until it is ready. */
+  start(service: ServiceName): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class ServiceStartError extends Error {
+  readonly service: ServiceName;
+  constructor(service: ServiceName, message: string) {
+    super(`${service}: ${message}`);
+    this.name = 'ServiceStartError';
+    this.service = service;
+  }
+}
+
+const maxCapturedLines = 2_000;
+
+/**
+ * Starts the four subgraphs and the gateway as separate processes, exactly as they run in
+ * production, with a fresh context-signing key pair shared between them, and waits until each is
+ * ready. Used by `npm start` and by the end-to-end tests.
+ */
+export async function startStack(options: StackOptions): Promise<RunningStack> {
+  const keys = generateContextKeyPair(`dev${Date.now().toString(36)}`);
+  const processes = new Map<ServiceName, ChildProcess>();
+  const logs = new Map<ServiceName, string[]>();
+  const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
+
+  const envFor = (service: ServiceName): Record<string, string> => {
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries(options.baseEnv)) if (value !== undefined) env[name] = value;
+    const prefix = service.toUpperCase();
+    env[`${prefix}_PORT`] = String(options.ports[service]);
+    env.CONTEXT_VERIFY_KEYS ??= keys.verifyKey;
+    if (service === 'gateway') {
+      env.CONTEXT_SIGNING_KEY ??= keys.signingKey;
+      for (const subgraph of subgraphNames) {
+        env[`GATEWAY_SUBGRAPH_URL_${subgraph.toUpperCase()}`] = `http://127.0.0.1:${options.ports[subgraph]}/graphql`;
+      }
+    } else {
+      const database = options.databases?.[service];
+      if (database?.kind === 'pglite') env[`${prefix}_PGLITE_DIR`] = database.dataDir;
+      if (database?.kind === 'postgres') {
+        env[`${prefix}_DATABASE_URL`] = database.appUrl;
+        env[`${prefix}_MIGRATION_DATABASE_URL`] = database.migrationUrl;
+      }
+    }
+    return { ...env, ...options.serviceEnv?.[service] };
+  };
+
+  const entryOf = (service: ServiceName) =>
+    fileURLToPath(
+      new URL(service === 'gateway' ? 'gateway/src/main.ts' : `subgraphs/${service}/src/main.ts`, options.repoRoot),
+    );
+
+  const launch = async (service: ServiceName): Promise<void> => {
+    const child = spawn(process.execPath, [entryOf(service)], {
+      env: envFor(service),
+      stdio: ['ignore', options.output === 'inherit' ? 'inherit' : 'pipe', 'pipe'],
+    });
+    processes.set(service, child);
+    const lines = logs.get(service) ?? [];
+    logs.set(service, lines);
+    const keep = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line === '') continue;
+        lines.push(line);
+        if (lines.length > maxCapturedLines) lines.shift();
+      }
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', (chunk: Buffer) => {
+      keep(chunk);
+      if (options.output === 'inherit') process.stderr.write(chunk);
+    });
+    const exited = once(child, 'exit').then(() => {
+      const last = lines.filter((line) => !line.startsWith('(node:') && !line.startsWith('(Use')).at(-1);
+      throw new ServiceStartError(service, last?.replace(/^\w+: /, '') ?? `exited with code ${child.exitCode ?? 'unknown'}`);
+    });
+    await Promise.race([exited, waitUntilReady(service, options.ports[service], readyTimeoutMs)]);
+    exited.catch(() => undefined);
+  };
+
+  const stop = async (service: ServiceName): Promise<void> => {
+    const child = processes.get(service);
+    processes.delete(service);
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    await exited;
+    clearTimeout(timer);
+  };
+
+  const close = async () => {
+    await stop('gateway');
+    await Promise.all(subgraphNames.map(stop));
+  };
+
+  try {
+    await Promise.all(subgraphNames.map(launch));
+    await launch('gateway');
+  } catch (error) {
+    await close();
+    throw error;
+  }
+
+  return {
+    gatewayUrl: `http://127.0.0.1:${options.ports.gateway}/graphql`,
+    ports: options.ports,
+    logs: (service) => logs.get(service) ?? [],
+    stop,
+    start: launch,
+    close,
+  };
+}
+
+async function waitUntilReady(service: ServiceName, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  // A readiness probe, not a test sleep: poll /health until the service says it can serve.
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/health`, { signal: AbortSignal.timeout(3_000) });
+      if (response.status === 200) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 150));
+  }
+  throw new ServiceStartError(service, `not ready after ${timeoutMs} ms on port ${port}`);
+}
