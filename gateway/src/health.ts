@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { contextHeader, withTimeout } from '@numezis/runtime';
 import type { ContextSigner } from '@numezis/runtime';
@@ -9,22 +10,20 @@ export type SubgraphHealth = Record<string, 'ok' | 'unavailable'>;
 
 /**
  * Readiness of the graph: every subgraph answers `{ __typename }` through the same signed path real
- * queries take. Works for any federation subgraph, ours or not. Results are shared for a second so a
- * burst of probes costs the subgraphs one round.
+ * queries take. Works for any federation subgraph, ours or not. Concurrent probes share one round,
+ * so a burst of health checks costs the subgraphs one request each; results are never reused stale.
  */
 export function createHealthCheck(options: {
   subgraphs: readonly SubgraphEndpoint[];
   fetcher: Fetcher;
   signer: ContextSigner;
-  maxAgeMs?: number;
-  now?: () => number;
 }): () => Promise<SubgraphHealth> {
-  const { subgraphs, fetcher, signer, maxAgeMs = 1_000, now = Date.now } = options;
-  let cached: { at: number; result: Promise<SubgraphHealth> } | undefined;
+  const { subgraphs, fetcher, signer } = options;
+  let inFlight: Promise<SubgraphHealth> | undefined;
 
   const probe = async (subgraph: SubgraphEndpoint): Promise<'ok' | 'unavailable'> => {
     const token = signer.sign(
-      { requestId: `health-${now()}`, clientIp: '127.0.0.1', userAgent: 'numezis-gateway-health', actor: { kind: 'anonymous' }, tenantId: null },
+      { requestId: `health-${randomUUID()}`, clientIp: '127.0.0.1', userAgent: 'numezis-gateway-health', actor: { kind: 'anonymous' }, tenantId: null },
       subgraph.name,
     );
     try {
@@ -46,12 +45,11 @@ export function createHealthCheck(options: {
   };
 
   return () => {
-    if (cached === undefined || now() - cached.at > maxAgeMs) {
-      const result = Promise.all(subgraphs.map(async (subgraph) => [subgraph.name, await probe(subgraph)] as const)).then(
-        (entries) => Object.fromEntries(entries),
-      );
-      cached = { at: now(), result };
-    }
-    return cached.result;
+    inFlight ??= Promise.all(subgraphs.map(async (subgraph) => [subgraph.name, await probe(subgraph)] as const))
+      .then((entries) => Object.fromEntries(entries))
+      .finally(() => {
+        inFlight = undefined;
+      });
+    return inFlight;
   };
 }

@@ -35,7 +35,8 @@ export function resolveForwardedContext(request: FastifyRequest, authMode: AuthM
 function uuidHeader(request: FastifyRequest, name: string): string | null {
   const value = request.headers[name];
   if (value === undefined) return null;
-  if (!isUuid(value)) throw clientError(ErrorCode.BAD_REQUEST, `${name} must be a UUID`);
+  // Thrown while building the context, so Apollo needs the HTTP status spelled out (it strips it).
+  if (!isUuid(value)) throw clientError(ErrorCode.BAD_REQUEST, `${name} must be a UUID`, { http: { status: 400 } });
   return value;
 }
 

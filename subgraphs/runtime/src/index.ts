@@ -21,3 +21,7 @@ export type { SubgraphDefinition, SubgraphDependencies, SubgraphService } from '
 export { createSubgraphService, runSubgraph } from './server/subgraph-service.ts';
 export { requireTenant } from './tenant.ts';
 export { requiredText } from './validation.ts';
+export { createTestDatabases } from './db/testing.ts';
+export type { TestDatabases } from './db/testing.ts';
+export { startStack, subgraphNames, defaultPorts, ServiceStartError } from './stack/launch.ts';
+export type { RunningStack, ServiceName, SubgraphName, StackOptions } from './stack/launch.ts';

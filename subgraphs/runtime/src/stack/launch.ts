@@ -107,16 +107,20 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       }
     };
     child.stdout?.on('data', keep);
+    // Until the service is ready its stderr is only kept: a failed start is reported once, by the
+    // caller, in one line.
+    let ready = false;
     child.stderr?.on('data', (chunk: Buffer) => {
       keep(chunk);
-      if (options.output === 'inherit') process.stderr.write(chunk);
+      if (ready && options.output === 'inherit') process.stderr.write(chunk);
     });
     const exited = once(child, 'exit').then(() => {
       const last = lines.filter((line) => !line.startsWith('(node:') && !line.startsWith('(Use')).at(-1);
       throw new ServiceStartError(service, last?.replace(/^\w+: /, '') ?? `exited with code ${child.exitCode ?? 'unknown'}`);
     });
-    await Promise.race([exited, waitUntilReady(service, options.ports[service], readyTimeoutMs)]);
     exited.catch(() => undefined);
+    await Promise.race([exited, waitUntilReady(service, options.ports[service], readyTimeoutMs)]);
+    ready = true;
   };
 
   const stop = async (service: ServiceName): Promise<void> => {

@@ -34,8 +34,8 @@ let stack;
 try {
   stack = await startStack({ repoRoot, ports, baseEnv, output: 'inherit' });
 } catch (error) {
-  const message = error instanceof ServiceStartError ? error.message : describeStartupError(error);
-  process.stderr.write(`numezis: cannot start: ${message}\n`);
+  const message = error instanceof ServiceStartError ? error.message : `cannot start: ${describeStartupError(error)}`;
+  process.stderr.write(`numezis: ${message}\n`);
   process.exit(1);
 }
 

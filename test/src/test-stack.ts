@@ -1,0 +1,70 @@
+import { createServer } from 'node:net';
+import { createTestDatabases, generateContextKeyPair, startStack, subgraphNames } from '@numezis/runtime';
+import type { RunningStack, ServiceName, SubgraphName } from '@numezis/runtime';
+
+export interface TestStack extends RunningStack {
+  readonly signingKey: string;
+  readonly databaseKind: 'postgres' | 'pglite';
+  subgraphUrl(name: SubgraphName): string;
+}
+
+const repoRoot = new URL('../../', import.meta.url);
+
+/** Five real processes on free loopback ports, on PostgreSQL when DATABASE_URL is set, else PGlite. */
+export async function startTestStack(
+  options: { serviceEnv?: Partial<Record<ServiceName, Record<string, string>>> } = {},
+): Promise<TestStack> {
+  const databases = await createTestDatabases(process.env, subgraphNames);
+  const keys = generateContextKeyPair('e2e');
+  const [gateway, identity, accounting, documents, audit] = await freePorts(5);
+  const ports = { gateway, identity, accounting, documents, audit } as Record<ServiceName, number>;
+  try {
+    const stack = await startStack({
+      repoRoot,
+      ports,
+      databases: Object.fromEntries(subgraphNames.map((name) => [name, databases.settingsFor(name)])),
+      baseEnv: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        GATEWAY_AUTH_MODE: 'insecure-dev-headers',
+        CONTEXT_SIGNING_KEY: keys.signingKey,
+        CONTEXT_VERIFY_KEYS: keys.verifyKey,
+      },
+      ...(options.serviceEnv === undefined ? {} : { serviceEnv: options.serviceEnv }),
+      output: 'capture',
+    });
+    return {
+      ...stack,
+      signingKey: keys.signingKey,
+      databaseKind: databases.kind,
+      subgraphUrl: (name) => `http://127.0.0.1:${ports[name]}/graphql`,
+      async close() {
+        await stack.close();
+        await databases.dispose();
+      },
+    };
+  } catch (error) {
+    await databases.dispose();
+    throw error;
+  }
+}
+
+async function freePorts(count: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from({ length: count }, () => {
+      const server = createServer();
+      return new Promise<import('node:net').Server>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(0, '127.0.0.1', () => resolve(server));
+      });
+    }),
+  );
+  const ports = servers.map((server) => {
+    const address = server.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    return address.port;
+  });
+  await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  return ports;
+}
