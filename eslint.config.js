@@ -13,6 +13,8 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-explicit-any': 'error',
+      // Fastify and Apollo hooks are async by contract, whether or not a given one awaits.
+      '@typescript-eslint/require-await': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-console': 'error',
       // Configuration is parsed once, at start-up, in config modules and entry points; nothing else

@@ -70,7 +70,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   registerHealthRoutes(app, async () => {
     const subgraphs = await health();
     // Which subgraph is down is for operators; production keeps the topology to itself.
-    if (production) return { subgraphs: Object.values(subgraphs).every((status) => status === 'ok') ? 'ok' : 'unavailable' };
+    if (production)
+      return { subgraphs: Object.values(subgraphs).every((status) => status === 'ok') ? 'ok' : 'unavailable' };
     return subgraphs;
   });
 

@@ -23,7 +23,13 @@ export function createHealthCheck(options: {
 
   const probe = async (subgraph: SubgraphEndpoint): Promise<'ok' | 'unavailable'> => {
     const token = signer.sign(
-      { requestId: `health-${randomUUID()}`, clientIp: '127.0.0.1', userAgent: 'numezis-gateway-health', actor: { kind: 'anonymous' }, tenantId: null },
+      {
+        requestId: `health-${randomUUID()}`,
+        clientIp: '127.0.0.1',
+        userAgent: 'numezis-gateway-health',
+        actor: { kind: 'anonymous' },
+        tenantId: null,
+      },
       subgraph.name,
     );
     try {

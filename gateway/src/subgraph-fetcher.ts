@@ -28,7 +28,8 @@ export function createSubgraphFetcher(options: { timeoutMs: number }): SubgraphF
       signal: AbortSignal.timeout(options.timeoutMs),
     });
     // undici's Response implements the WHATWG interface that Apollo's Fetcher types describe.
-    return response as unknown as FetcherResponse;
+    const fetcherResponse: FetcherResponse = response;
+    return fetcherResponse;
   };
   return { fetch: subgraphFetch, close: () => agent.close() };
 }

@@ -16,7 +16,10 @@ export interface Supergraph {
  * Reads a supergraph file and lists its subgraphs (the `join__Graph` enum), applying URL overrides.
  * Any supergraph composed by Apollo composition works, not only ours.
  */
-export async function loadSupergraph(path: string, urlOverrides: Readonly<Record<string, string>>): Promise<Supergraph> {
+export async function loadSupergraph(
+  path: string,
+  urlOverrides: Readonly<Record<string, string>>,
+): Promise<Supergraph> {
   let sdl: string;
   try {
     sdl = await readFile(path, 'utf8');
@@ -40,7 +43,8 @@ export async function loadSupergraph(path: string, urlOverrides: Readonly<Record
       };
       const name = argument('name');
       const url = argument('url');
-      if (name !== undefined && url !== undefined) subgraphs.push({ name, url: urlOverrides[name.toLowerCase()] ?? url });
+      if (name !== undefined && url !== undefined)
+        subgraphs.push({ name, url: urlOverrides[name.toLowerCase()] ?? url });
     }
   }
   if (subgraphs.length === 0) throw new StartupError(`the supergraph at ${path} names no subgraphs`);

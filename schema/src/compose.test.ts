@@ -28,7 +28,8 @@ describe('supergraph composition', () => {
         ...subgraphSources,
         { name: 'conflict', url: 'http://127.0.0.1:1/graphql', sdlFile: pathToFileURL(conflicting) },
       ]),
-      (error: unknown) => error instanceof CompositionError && error.details.some((line) => line.includes('Tenant.name')),
+      (error: unknown) =>
+        error instanceof CompositionError && error.details.some((line) => line.includes('Tenant.name')),
     );
   });
 });

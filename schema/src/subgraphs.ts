@@ -12,9 +12,21 @@ export interface SubgraphSource {
 const repoRoot = new URL('../../', import.meta.url);
 
 export const subgraphSources: readonly SubgraphSource[] = [
-  { name: 'identity', url: 'http://127.0.0.1:4001/graphql', sdlFile: new URL('subgraphs/identity/schema.graphql', repoRoot) },
-  { name: 'accounting', url: 'http://127.0.0.1:4002/graphql', sdlFile: new URL('subgraphs/accounting/schema.graphql', repoRoot) },
-  { name: 'documents', url: 'http://127.0.0.1:4003/graphql', sdlFile: new URL('subgraphs/documents/schema.graphql', repoRoot) },
+  {
+    name: 'identity',
+    url: 'http://127.0.0.1:4001/graphql',
+    sdlFile: new URL('subgraphs/identity/schema.graphql', repoRoot),
+  },
+  {
+    name: 'accounting',
+    url: 'http://127.0.0.1:4002/graphql',
+    sdlFile: new URL('subgraphs/accounting/schema.graphql', repoRoot),
+  },
+  {
+    name: 'documents',
+    url: 'http://127.0.0.1:4003/graphql',
+    sdlFile: new URL('subgraphs/documents/schema.graphql', repoRoot),
+  },
   { name: 'audit', url: 'http://127.0.0.1:4004/graphql', sdlFile: new URL('subgraphs/audit/schema.graphql', repoRoot) },
 ];
 

@@ -54,7 +54,24 @@ describe('the federated graph through the gateway', () => {
 
     const asBeta = await graphql<Record<string, unknown>>(
       gatewayUrl,
-      `query ($entry: ID!, $document: ID!) { journalEntries { id } journalEntry(id: $entry) { id } document(id: $document) { id } workspace { members { id } } }`,
+      `
+        query ($entry: ID!, $document: ID!) {
+          journalEntries {
+            id
+          }
+          journalEntry(id: $entry) {
+            id
+          }
+          document(id: $document) {
+            id
+          }
+          workspace {
+            members {
+              id
+            }
+          }
+        }
+      `,
       { as: beta, variables: { entry: entryId, document: documentId } },
     );
     assert.deepEqual(dataOf(asBeta), {
@@ -110,6 +127,8 @@ describe('the federated graph through the gateway', () => {
       },
     );
     assert.equal(result.body.errors?.[0]?.extensions?.code, 'NOT_FOUND');
-    assert.deepEqual(dataOf(await graphql(gatewayUrl, '{ journalEntries { id } }', { as: beta })), { journalEntries: [] });
+    assert.deepEqual(dataOf(await graphql(gatewayUrl, '{ journalEntries { id } }', { as: beta })), {
+      journalEntries: [],
+    });
   });
 });

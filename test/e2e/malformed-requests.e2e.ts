@@ -18,7 +18,11 @@ function assertGraphQLError(result: GraphQLResult, status: number, code: string)
 
 describe('malformed requests get GraphQL errors, never a 500, HTML or a stack', () => {
   it('bad JSON', async () => {
-    assertGraphQLError(await send(gatewayUrl, { method: 'POST', headers: json, body: '{"query": ' }), 400, 'BAD_REQUEST');
+    assertGraphQLError(
+      await send(gatewayUrl, { method: 'POST', headers: json, body: '{"query": ' }),
+      400,
+      'BAD_REQUEST',
+    );
   });
 
   it('a body without a query', async () => {
@@ -47,13 +51,20 @@ describe('malformed requests get GraphQL errors, never a 500, HTML or a stack', 
   });
 
   it('variables of the wrong type', async () => {
-    const body = JSON.stringify({ query: 'query ($n: Int!) { journalEntries(first: $n) { id } }', variables: { n: 'x' } });
+    const body = JSON.stringify({
+      query: 'query ($n: Int!) { journalEntries(first: $n) { id } }',
+      variables: { n: 'x' },
+    });
     assertGraphQLError(await send(gatewayUrl, { method: 'POST', headers: json, body }), 400, 'BAD_USER_INPUT');
   });
 
   it('a simple cross-site request (CSRF) is refused', async () => {
     assertGraphQLError(
-      await send(gatewayUrl, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{__typename}"}' }),
+      await send(gatewayUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain' },
+        body: '{"query":"{__typename}"}',
+      }),
       400,
       'BAD_REQUEST',
     );

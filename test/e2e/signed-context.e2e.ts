@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { contextHeader, createContextSigner, manualClock, parseSigningKey, subgraphNames, systemClock } from '@numezis/runtime';
+import {
+  contextHeader,
+  createContextSigner,
+  manualClock,
+  parseSigningKey,
+  subgraphNames,
+  systemClock,
+} from '@numezis/runtime';
 import type { ForwardedContext, SubgraphName } from '@numezis/runtime';
 import { dataOf, graphql, send } from '../src/client.ts';
 import { createWorkspace } from '../src/fixtures.ts';
@@ -44,7 +51,11 @@ describe('subgraphs accept only the gateway’s signed context', () => {
     });
 
     it(`${subgraph}: refuses a tampered, expired or misaddressed signature`, async () => {
-      const [header, payload, signature] = signer.sign(contextFor(null), subgraph).split('.') as [string, string, string];
+      const [header, payload, signature] = signer.sign(contextFor(null), subgraph).split('.') as [
+        string,
+        string,
+        string,
+      ];
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { ctx: ForwardedContext };
       const forged = Buffer.from(
         JSON.stringify({ ...claims, ctx: { ...claims.ctx, tenantId: '00000000-0000-4000-8000-000000000000' } }),
@@ -61,7 +72,11 @@ describe('subgraphs accept only the gateway’s signed context', () => {
 
   it('a refused request touches no data', async () => {
     const workspace = await createWorkspace(stack.gatewayUrl);
-    const [header, payload, signature] = signer.sign(contextFor(null), 'accounting').split('.') as [string, string, string];
+    const [header, payload, signature] = signer.sign(contextFor(null), 'accounting').split('.') as [
+      string,
+      string,
+      string,
+    ];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { ctx: ForwardedContext };
     const forged = Buffer.from(
       JSON.stringify({ ...claims, ctx: { ...claims.ctx, tenantId: workspace.workspaceId } }),
@@ -73,6 +88,8 @@ describe('subgraphs accept only the gateway’s signed context', () => {
         'mutation { createAccount(input: { number: "1000", name: "Kasse", type: ASSET }) { id } }',
       ),
     );
-    assert.deepEqual(dataOf(await graphql(stack.gatewayUrl, '{ accounts { id } }', { as: workspace })), { accounts: [] });
+    assert.deepEqual(dataOf(await graphql(stack.gatewayUrl, '{ accounts { id } }', { as: workspace })), {
+      accounts: [],
+    });
   });
 });

@@ -12,7 +12,8 @@ let workspace: Workspace;
 let entryId: string;
 let documentId: string;
 
-const query = '{ workspace { name auditLog { eventCount } } journalEntries { id documents { id } } auditEvents { id } }';
+const query =
+  '{ workspace { name auditLog { eventCount } } journalEntries { id documents { id } } auditEvents { id } }';
 const health = () => send(`http://127.0.0.1:${stack.ports.gateway}/health`, { method: 'GET' });
 
 describe('one subgraph down', () => {

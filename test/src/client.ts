@@ -25,7 +25,10 @@ export async function graphql<Data = Record<string, unknown>>(
   return send<Data>(url, { method: 'POST', headers, body: JSON.stringify({ query, variables: options.variables }) });
 }
 
-export async function send<Data = Record<string, unknown>>(url: string, init: RequestInit): Promise<GraphQLResult<Data>> {
+export async function send<Data = Record<string, unknown>>(
+  url: string,
+  init: RequestInit,
+): Promise<GraphQLResult<Data>> {
   const response = await fetch(url, init);
   const text = await response.text();
   let body: GraphQLResult<Data>['body'];

@@ -43,7 +43,13 @@ export async function postEntryWithReceipt(
       {
         as,
         variables: {
-          input: { bookingDate: '2026-03-31', description: 'Rechnung 42', amount: '1250.50', debitAccountId: debit, creditAccountId: credit },
+          input: {
+            bookingDate: '2026-03-31',
+            description: 'Rechnung 42',
+            amount: '1250.50',
+            debitAccountId: debit,
+            creditAccountId: credit,
+          },
         },
       },
     ),
@@ -52,7 +58,10 @@ export async function postEntryWithReceipt(
     await graphql<{ registerDocument: { id: string } }>(
       gatewayUrl,
       'mutation ($input: RegisterDocumentInput!) { registerDocument(input: $input) { id } }',
-      { as, variables: { input: { fileName: 'rechnung-42.pdf', contentType: 'application/pdf', journalEntryId: entryId } } },
+      {
+        as,
+        variables: { input: { fileName: 'rechnung-42.pdf', contentType: 'application/pdf', journalEntryId: entryId } },
+      },
     ),
   ).registerDocument.id;
   return { entryId, documentId };

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net';
+import type { Server } from 'node:net';
 import { createTestDatabases, generateContextKeyPair, startStack, subgraphNames } from '@numezis/runtime';
 import type { RunningStack, ServiceName, SubgraphName } from '@numezis/runtime';
 
@@ -54,7 +55,7 @@ async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
     Array.from({ length: count }, () => {
       const server = createServer();
-      return new Promise<import('node:net').Server>((resolve, reject) => {
+      return new Promise<Server>((resolve, reject) => {
         server.once('error', reject);
         server.listen(0, '127.0.0.1', () => resolve(server));
       });

@@ -13,11 +13,17 @@ export interface Loaders {
 export function createLoaders(dataAccess: DataAccess, context: ForwardedContext): Loaders {
   return {
     accounts: tenantLoader(dataAccess, context.tenantId, async (tx, ids) => {
-      const rows = await tx.select().from(accounts).where(inArray(accounts.id, ids.filter(isUuid)));
+      const rows = await tx
+        .select()
+        .from(accounts)
+        .where(inArray(accounts.id, ids.filter(isUuid)));
       return new Map(rows.map((row) => [row.id, row]));
     }),
     journalEntries: tenantLoader(dataAccess, context.tenantId, async (tx, ids) => {
-      const rows = await tx.select().from(journalEntries).where(inArray(journalEntries.id, ids.filter(isUuid)));
+      const rows = await tx
+        .select()
+        .from(journalEntries)
+        .where(inArray(journalEntries.id, ids.filter(isUuid)));
       return new Map(rows.map((row) => [row.id, row]));
     }),
   };

@@ -5,7 +5,8 @@ import { badUserInput, clientError, ErrorCode, isUuid, requiredText, requireTena
 import type { DataAccess, SubgraphContext } from '@numezis/runtime';
 import type { Loaders } from './loaders.ts';
 import { formatAmount, parseAmount, parseBookingDate, parseCurrency } from './money.ts';
-import { accounts, accountTypes, journalEntries } from './tables.ts';
+import { accounts, journalEntries } from './tables.ts';
+import type { accountTypes } from './tables.ts';
 import type { JournalEntryRow } from './tables.ts';
 
 export interface AccountingContext extends SubgraphContext {

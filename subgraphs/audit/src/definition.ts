@@ -11,6 +11,8 @@ import { auditResolvers } from './resolvers.ts';
 import type { AuditContext } from './resolvers.ts';
 
 type FederationOptions = Omit<MercuriusOptions, 'schema'> & { schema: string };
+// @mercuriusjs/federation declares its plugin without Fastify's plugin signature.
+const federationPlugin = mercuriusFederationPlugin as unknown as FastifyPluginAsync<FederationOptions>;
 
 export const auditSubgraph: SubgraphDefinition = {
   name: 'audit',
@@ -18,17 +20,16 @@ export const auditSubgraph: SubgraphDefinition = {
   migrationsDir,
   defaultDataDir,
   async mountGraphQL(app, { dataAccess }) {
-    const options: FederationOptions = {
+    await app.register(federationPlugin, {
       schema: await readFile(schemaFile, 'utf8'),
-      resolvers: auditResolvers(dataAccess) as MercuriusOptions['resolvers'],
+      resolvers: auditResolvers(dataAccess) as unknown as NonNullable<MercuriusOptions['resolvers']>,
       path: '/graphql',
       graphiql: false,
       context: (request): AuditContext => {
         const forwarded = forwardedContextOf(request);
         return { forwarded, loaders: createLoaders(dataAccess, forwarded) };
       },
-      errorFormatter: maskingErrorFormatter(app.log) as MercuriusOptions['errorFormatter'],
-    };
-    await app.register(mercuriusFederationPlugin as unknown as FastifyPluginAsync<FederationOptions>, options);
+      errorFormatter: maskingErrorFormatter(app.log) as NonNullable<MercuriusOptions['errorFormatter']>,
+    });
   },
 };

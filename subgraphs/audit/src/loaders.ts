@@ -18,7 +18,10 @@ export interface Loaders {
 export function createLoaders(dataAccess: DataAccess, context: ForwardedContext): Loaders {
   return {
     events: tenantLoader(dataAccess, context.tenantId, async (tx, ids) => {
-      const rows = await tx.select().from(auditEvents).where(inArray(auditEvents.id, ids.filter(isUuid)));
+      const rows = await tx
+        .select()
+        .from(auditEvents)
+        .where(inArray(auditEvents.id, ids.filter(isUuid)));
       return new Map(rows.map((row) => [row.id, row]));
     }),
     summaries: tenantLoader(dataAccess, context.tenantId, async (tx, tenantIds) => {

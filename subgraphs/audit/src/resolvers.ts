@@ -1,4 +1,3 @@
-import type { IResolvers } from 'mercurius';
 import { desc } from 'drizzle-orm';
 import { requireTenant } from '@numezis/runtime';
 import type { DataAccess, ForwardedContext } from '@numezis/runtime';
@@ -13,7 +12,11 @@ export interface AuditContext {
 
 const maxPageSize = 200;
 
-export function auditResolvers(dataAccess: DataAccess): IResolvers<unknown, AuditContext> {
+type Resolver = (source: never, args: never, context: AuditContext) => unknown;
+/** Resolvers by type and field, as mercurius takes them (it types sources and arguments loosely). */
+export type AuditResolvers = Record<string, Record<string, Resolver>>;
+
+export function auditResolvers(dataAccess: DataAccess): AuditResolvers {
   return {
     Query: {
       auditEvents: (_: unknown, { first }: { first: number }, context: AuditContext) =>

@@ -13,7 +13,10 @@ export interface Loaders {
 export function createLoaders(dataAccess: DataAccess, context: ForwardedContext): Loaders {
   return {
     documents: tenantLoader(dataAccess, context.tenantId, async (tx, ids) => {
-      const rows = await tx.select().from(documentsTable).where(inArray(documentsTable.id, ids.filter(isUuid)));
+      const rows = await tx
+        .select()
+        .from(documentsTable)
+        .where(inArray(documentsTable.id, ids.filter(isUuid)));
       return new Map(rows.map((row) => [row.id, row]));
     }),
     documentsByEntry: tenantLoader(dataAccess, context.tenantId, async (tx, entryIds) => {

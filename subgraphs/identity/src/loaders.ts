@@ -16,7 +16,10 @@ export function createLoaders(dataAccess: DataAccess, context: ForwardedContext)
   const { tenantId } = context;
   return {
     tenants: tenantLoader(dataAccess, tenantId, async (tx, ids) => {
-      const rows = await tx.select().from(tenants).where(inArray(tenants.id, ids.filter(isUuid)));
+      const rows = await tx
+        .select()
+        .from(tenants)
+        .where(inArray(tenants.id, ids.filter(isUuid)));
       return new Map(rows.map((row) => [row.id, row]));
     }),
     users: tenantLoader(dataAccess, tenantId, async (tx, ids) => {

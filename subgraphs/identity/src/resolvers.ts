@@ -49,7 +49,8 @@ export function identityResolvers(
       members: (tenant: TenantRow, _: unknown, context: IdentityContext) => context.loaders.members.load(tenant.id),
     },
     User: {
-      __resolveReference: (reference: { id: string }, context: IdentityContext) => context.loaders.users.load(reference.id),
+      __resolveReference: (reference: { id: string }, context: IdentityContext) =>
+        context.loaders.users.load(reference.id),
       displayName: (user: UserRow) => user.displayName,
     },
   };

@@ -56,7 +56,9 @@ export function readDatabaseSettings(
   const statementTimeoutMs = reader.int(`${prefix}_STATEMENT_TIMEOUT_MS`, 15_000, { min: 100, max: 600_000 });
   if (appUrl === undefined && migrationUrl === undefined) {
     if (environment === 'production') {
-      reader.problem(`${prefix}_DATABASE_URL and ${prefix}_MIGRATION_DATABASE_URL are required when NODE_ENV=production`);
+      reader.problem(
+        `${prefix}_DATABASE_URL and ${prefix}_MIGRATION_DATABASE_URL are required when NODE_ENV=production`,
+      );
     }
     return { kind: 'pglite', dataDir: reader.string(`${prefix}_PGLITE_DIR`, defaultDataDir) ?? defaultDataDir };
   }

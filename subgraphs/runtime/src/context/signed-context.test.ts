@@ -44,7 +44,10 @@ describe('signed context between gateway and subgraphs', () => {
     assert.deepEqual(verifier.verify('not-a-token'), { ok: false, reason: 'malformed' });
     const [header, payload, signature] = signer.sign(context, 'accounting').split('.') as [string, string, string];
     const forged = Buffer.from(
-      JSON.stringify({ ...JSON.parse(Buffer.from(payload, 'base64url').toString()), ctx: { ...context, tenantId: null } }),
+      JSON.stringify({
+        ...JSON.parse(Buffer.from(payload, 'base64url').toString()),
+        ctx: { ...context, tenantId: null },
+      }),
     ).toString('base64url');
     assert.deepEqual(verifier.verify(`${header}.${forged}.${signature}`), { ok: false, reason: 'bad-signature' });
     const flipped = Buffer.from(signature, 'base64url');

@@ -149,8 +149,7 @@ export type VerifyFailure =
   | 'bad-claims';
 
 export type VerifyResult =
-  | { readonly ok: true; readonly context: ForwardedContext }
-  | { readonly ok: false; readonly reason: VerifyFailure };
+  { readonly ok: true; readonly context: ForwardedContext } | { readonly ok: false; readonly reason: VerifyFailure };
 
 export interface ContextVerifier {
   verify(token: string | undefined): VerifyResult;

@@ -28,7 +28,11 @@ export type DatabaseSettings =
     };
 
 export type Db = PgDatabase<PgQueryResultHKT>;
-export type Tx = PgTransaction<PgQueryResultHKT, Record<string, never>, ExtractTablesWithRelations<Record<string, never>>>;
+export type Tx = PgTransaction<
+  PgQueryResultHKT,
+  Record<string, never>,
+  ExtractTablesWithRelations<Record<string, never>>
+>;
 
 export interface DatabaseHooks {
   /** Called with each SQL statement the application role sends (tests count queries with it). */
@@ -50,7 +54,9 @@ export async function openServiceDatabase(
   hooks: DatabaseHooks = {},
 ): Promise<ServiceDatabase> {
   const logger = hooks.onQuery === undefined ? undefined : { logQuery: (query: string) => hooks.onQuery?.(query) };
-  return settings.kind === 'pglite' ? openPglite(settings.dataDir, names, logger) : openPostgres(settings, names, logger);
+  return settings.kind === 'pglite'
+    ? openPglite(settings.dataDir, names, logger)
+    : openPostgres(settings, names, logger);
 }
 
 type QueryLogger = { logQuery(query: string): void } | undefined;
@@ -114,5 +120,4 @@ async function openPostgres(
     },
     close: () => pool.end(),
   };
-
 }

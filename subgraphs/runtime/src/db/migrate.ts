@@ -28,7 +28,8 @@ export async function loadMigrations(directory: URL): Promise<Migration[]> {
     });
   }
   migrations.forEach((migration, index) => {
-    if (migration.version !== index + 1) throw new Error(`migration versions must be 1..n without gaps (${file(migration)})`);
+    if (migration.version !== index + 1)
+      throw new Error(`migration versions must be 1..n without gaps (${file(migration)})`);
   });
   return migrations;
 }

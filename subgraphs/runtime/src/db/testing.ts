@@ -20,7 +20,11 @@ export async function createTestDatabases(env: Env, services: readonly string[])
   const adminUrl = env.DATABASE_URL;
   if (adminUrl !== undefined && adminUrl !== '') {
     const provisioned = await provisionDatabase(adminUrl, services);
-    return { kind: 'postgres', settingsFor: (service) => provisioned.settingsFor(service), dispose: () => provisioned.drop() };
+    return {
+      kind: 'postgres',
+      settingsFor: (service) => provisioned.settingsFor(service),
+      dispose: () => provisioned.drop(),
+    };
   }
   const root = await mkdtemp(join(tmpdir(), 'numezis-pglite-'));
   return {

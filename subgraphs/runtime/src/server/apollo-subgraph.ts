@@ -30,7 +30,10 @@ export async function mountApolloSubgraph<Context extends SubgraphContext>(
   },
 ): Promise<void> {
   const server = new ApolloServer<Context>({
-    schema: buildSubgraphSchema({ typeDefs: options.typeDefs, resolvers: options.resolvers as GraphQLResolverMap<unknown> }),
+    schema: buildSubgraphSchema({
+      typeDefs: options.typeDefs,
+      resolvers: options.resolvers as GraphQLResolverMap<unknown>,
+    }),
     logger: app.log,
     plugins: [
       fastifyApolloDrainPlugin(app),

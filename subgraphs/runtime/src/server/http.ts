@@ -40,7 +40,11 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       const code =
-        status === 413 ? ErrorCode.PAYLOAD_TOO_LARGE : status === 401 ? ErrorCode.UNAUTHENTICATED : ErrorCode.BAD_REQUEST;
+        status === 413
+          ? ErrorCode.PAYLOAD_TOO_LARGE
+          : status === 401
+            ? ErrorCode.UNAUTHENTICATED
+            : ErrorCode.BAD_REQUEST;
       const message = status === 413 ? 'Request body is too large' : clientMessage(error);
       return reply.status(status).send(errorBody(code, message, request.id));
     }

@@ -66,5 +66,5 @@ export function describeStartupError(error: unknown): string {
   if (code === 'ECONNREFUSED' || code === 'ENOTFOUND') {
     return `cannot reach the database (${(error as Error).message}); check the *_DATABASE_URL settings`;
   }
-  return error instanceof Error ? error.message.split('\n')[0] ?? 'unknown error' : String(error);
+  return error instanceof Error ? (error.message.split('\n')[0] ?? 'unknown error') : String(error);
 }

@@ -116,7 +116,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     });
     const exited = once(child, 'exit').then(() => {
       const last = lines.filter((line) => !line.startsWith('(node:') && !line.startsWith('(Use')).at(-1);
-      throw new ServiceStartError(service, last?.replace(/^\w+: /, '') ?? `exited with code ${child.exitCode ?? 'unknown'}`);
+      throw new ServiceStartError(
+        service,
+        last?.replace(/^\w+: /, '') ?? `exited with code ${child.exitCode ?? 'unknown'}`,
+      );
     });
     exited.catch(() => undefined);
     await Promise.race([exited, waitUntilReady(service, options.ports[service], readyTimeoutMs)]);
