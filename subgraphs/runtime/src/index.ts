@@ -5,6 +5,7 @@ export { readCommonConfig } from './config/common.ts';
 export type { ConfigReader, Env } from './config/reader.ts';
 export { ConfigError, createConfigReader } from './config/reader.ts';
 export type { SubgraphConfig } from './config/subgraph.ts';
+export { readSubgraphConfig } from './config/subgraph.ts';
 export * from './context/signed-context.ts';
 export type { DataAccess } from './db/data-access.ts';
 export type { Db, Tx, DatabaseSettings } from './db/database.ts';

@@ -13,7 +13,7 @@ export interface DataAccess {
 
 export function createDataAccess(db: Db): DataAccess {
   return {
-    inTenant(tenantId, work) {
+    async inTenant(tenantId, work) {
       if (!isUuid(tenantId)) throw new Error('tenant id must be a UUID');
       return db.transaction(async (tx) => {
         await tx.execute(sql`select set_config('app.tenant_id', ${tenantId}, true)`);

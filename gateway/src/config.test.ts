@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ConfigError, generateContextKeyPair } from '@numezis/runtime';
+import { readGatewayConfig } from './config.ts';
+
+const base = { CONTEXT_SIGNING_KEY: generateContextKeyPair('k1').signingKey };
+
+function problemsOf(env: Record<string, string>): readonly string[] {
+  try {
+    readGatewayConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('gateway configuration', () => {
+  it('is anonymous on loopback port 4000 on the committed supergraph by default', () => {
+    const config = readGatewayConfig(base);
+    assert.equal(config.authMode, 'anonymous');
+    assert.equal(config.host, '127.0.0.1');
+    assert.equal(config.port, 4000);
+    assert.match(config.supergraphPath, /schema\/supergraph\.graphql$/);
+  });
+
+  it('takes subgraph URL overrides by name', () => {
+    const config = readGatewayConfig({ ...base, GATEWAY_SUBGRAPH_URL_AUDIT: 'http://audit:4004/graphql' });
+    assert.deepEqual(config.subgraphUrls, { audit: 'http://audit:4004/graphql' });
+    assert.ok(problemsOf({ ...base, GATEWAY_SUBGRAPH_URL_AUDIT: 'audit:4004' })[0]?.startsWith('GATEWAY_SUBGRAPH_URL_AUDIT'));
+  });
+
+  it('refuses development identity headers in production', () => {
+    const problems = problemsOf({ ...base, NODE_ENV: 'production', GATEWAY_AUTH_MODE: 'insecure-dev-headers' });
+    assert.ok(problems.some((problem) => problem.startsWith('GATEWAY_AUTH_MODE')));
+  });
+
+  it('requires a signing key and names it', () => {
+    assert.ok(problemsOf({}).some((problem) => problem.startsWith('CONTEXT_SIGNING_KEY')));
+    assert.ok(problemsOf({ CONTEXT_SIGNING_KEY: 'k1:tooshort' }).some((problem) => problem.startsWith('CONTEXT_SIGNING_KEY')));
+  });
+});
