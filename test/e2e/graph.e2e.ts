@@ -84,7 +84,7 @@ describe('the federated graph through the gateway', () => {
 
   it('refuses workspace data to a caller acting in no workspace', async () => {
     const result = await graphql(gatewayUrl, '{ journalEntries { id } }');
-    assert.equal(result.body.data, null);
+    assert.deepEqual(result.body.data, { journalEntries: null });
     assert.equal(result.body.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
   });
 
