@@ -27,7 +27,9 @@ describe('gateway configuration', () => {
   it('takes subgraph URL overrides by name', () => {
     const config = readGatewayConfig({ ...base, GATEWAY_SUBGRAPH_URL_AUDIT: 'http://audit:4004/graphql' });
     assert.deepEqual(config.subgraphUrls, { audit: 'http://audit:4004/graphql' });
-    assert.ok(problemsOf({ ...base, GATEWAY_SUBGRAPH_URL_AUDIT: 'audit:4004' })[0]?.startsWith('GATEWAY_SUBGRAPH_URL_AUDIT'));
+    assert.ok(
+      problemsOf({ ...base, GATEWAY_SUBGRAPH_URL_AUDIT: 'audit:4004' })[0]?.startsWith('GATEWAY_SUBGRAPH_URL_AUDIT'),
+    );
   });
 
   it('refuses development identity headers in production', () => {
@@ -37,6 +39,8 @@ describe('gateway configuration', () => {
 
   it('requires a signing key and names it', () => {
     assert.ok(problemsOf({}).some((problem) => problem.startsWith('CONTEXT_SIGNING_KEY')));
-    assert.ok(problemsOf({ CONTEXT_SIGNING_KEY: 'k1:tooshort' }).some((problem) => problem.startsWith('CONTEXT_SIGNING_KEY')));
+    assert.ok(
+      problemsOf({ CONTEXT_SIGNING_KEY: 'k1:tooshort' }).some((problem) => problem.startsWith('CONTEXT_SIGNING_KEY')),
+    );
   });
 });

@@ -60,7 +60,10 @@ describe('accounting entity resolution', () => {
   it('resolves many references with one query, and only the active workspace’s', async () => {
     const ids: string[] = [];
     for (const number of ['1000', '1020', '1100']) {
-      const result = await post(tenantA, `mutation { createAccount(input: { number: "${number}", name: "A", type: ASSET }) { id } }`);
+      const result = await post(
+        tenantA,
+        `mutation { createAccount(input: { number: "${number}", name: "A", type: ASSET }) { id } }`,
+      );
       ids.push((result.data?.createAccount as { id: string }).id);
     }
     const representations = [...ids, randomUUID()].map((id) => ({ __typename: 'Account', id }));

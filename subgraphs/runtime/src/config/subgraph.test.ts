@@ -39,7 +39,11 @@ describe('subgraph configuration', () => {
   });
 
   it('reports every bad setting at once, each by its name', () => {
-    const problems = problemsOf({ ACCOUNTING_PORT: 'eighty', NODE_ENV: 'staging', ACCOUNTING_DATABASE_URL: 'mysql://x' });
+    const problems = problemsOf({
+      ACCOUNTING_PORT: 'eighty',
+      NODE_ENV: 'staging',
+      ACCOUNTING_DATABASE_URL: 'mysql://x',
+    });
     for (const name of ['ACCOUNTING_PORT', 'NODE_ENV', 'CONTEXT_VERIFY_KEYS', 'ACCOUNTING_MIGRATION_DATABASE_URL']) {
       assert.ok(
         problems.some((problem) => problem.includes(name)),

@@ -20,6 +20,9 @@ const names = serviceDatabaseNames(service);
 const tenantA = '11111111-1111-4111-8111-111111111111';
 const tenantB = '22222222-2222-4222-8222-222222222222';
 
+/** Both drivers answer `execute` with `{ rows }`; the generic database type does not say so. */
+const rows = async (result: Promise<unknown>) => ((await result) as { rows: Record<string, unknown>[] }).rows;
+
 /** Drizzle wraps driver errors; the SQLSTATE is on the cause. */
 const sqlState = (code: string) => (error: unknown) => (error as { cause?: { code?: string } }).cause?.code === code;
 
@@ -71,15 +74,17 @@ describe('service database', () => {
       '0002_broken.sql': 'CREATE TABLE dbtest.half (id int); SELECT no_such_function();',
     });
     await assert.rejects(database.migrate(migrations));
-    const tables = await database.db.execute(sql`select to_regclass('dbtest.half') as half`);
-    assert.equal((tables.rows[0] as { half: unknown }).half, null);
+    const [table] = await rows(database.db.execute(sql`select to_regclass('dbtest.half') as half`));
+    assert.equal(table?.half, null);
   });
 
   it('serves as an application role that owns nothing and cannot create tables', async () => {
-    const who = await database.db.execute(
-      sql`select current_user as role, (select rolsuper or rolbypassrls from pg_roles where rolname = current_user) as privileged`,
+    const who = await rows(
+      database.db.execute(
+        sql`select current_user as role, (select rolsuper or rolbypassrls from pg_roles where rolname = current_user) as privileged`,
+      ),
     );
-    assert.deepEqual(who.rows[0], { role: names.appRole, privileged: false });
+    assert.deepEqual(who, [{ role: names.appRole, privileged: false }]);
     await assert.rejects(database.db.execute(sql`create table dbtest.intruder (id int)`), sqlState('42501'));
   });
 
@@ -88,32 +93,38 @@ describe('service database', () => {
     await access.inTenant(tenantA, (tx) => tx.execute(sql`insert into dbtest.notes values (${tenantA}, 'a')`));
     await access.inTenant(tenantB, (tx) => tx.execute(sql`insert into dbtest.notes values (${tenantB}, 'b')`));
     const seenBy = async (tenant: string) =>
-      (await access.inTenant(tenant, (tx) => tx.execute(sql`select body from dbtest.notes`))).rows;
+      rows(access.inTenant(tenant, (tx) => tx.execute(sql`select body from dbtest.notes`)));
     assert.deepEqual(await seenBy(tenantA), [{ body: 'a' }]);
     assert.deepEqual(await seenBy(tenantB), [{ body: 'b' }]);
-    assert.deepEqual((await database.db.execute(sql`select body from dbtest.notes`)).rows, []);
+    assert.deepEqual(await rows(database.db.execute(sql`select body from dbtest.notes`)), []);
     await assert.rejects(
       access.inTenant(tenantA, (tx) => tx.execute(sql`insert into dbtest.notes values (${tenantB}, 'forged')`)),
       sqlState('42501'),
     );
-    await assert.rejects(access.inTenant('not-a-uuid', async () => undefined), /UUID/);
+    await assert.rejects(
+      access.inTenant('not-a-uuid', async () => undefined),
+      /UUID/,
+    );
   });
 
   it('never carries a tenant over to the next request on the same connection', async () => {
     const settings = databases.settingsFor(service);
-    const single = await openServiceDatabase(settings.kind === 'postgres' ? { ...settings, poolMax: 1 } : settings, names);
+    const single = await openServiceDatabase(
+      settings.kind === 'postgres' ? { ...settings, poolMax: 1 } : settings,
+      names,
+    );
     try {
       const access = single === database ? createDataAccess(database.db) : createDataAccess(single.db);
       const backend = async (tenant: string) =>
         access.inTenant(tenant, async (tx) => ({
-          pid: (await tx.execute(sql`select pg_backend_pid() as pid`)).rows[0],
-          rows: (await tx.execute(sql`select body from dbtest.notes`)).rows,
+          pid: (await rows(tx.execute(sql`select pg_backend_pid() as pid`)))[0],
+          rows: await rows(tx.execute(sql`select body from dbtest.notes`)),
         }));
       const first = await backend(tenantA);
       const second = await backend(tenantB);
       assert.deepEqual(first.pid, second.pid);
       assert.deepEqual(second.rows, [{ body: 'b' }]);
-      assert.deepEqual((await single.db.execute(sql`select body from dbtest.notes`)).rows, []);
+      assert.deepEqual(await rows(single.db.execute(sql`select body from dbtest.notes`)), []);
     } finally {
       if (single !== database) await single.close();
     }

@@ -1,0 +1,23 @@
+# One image for the gateway and the four subgraphs; docker-compose.yml picks each entry point.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+COPY gateway/package.json gateway/
+COPY schema/package.json schema/
+COPY test/package.json test/
+COPY subgraphs/runtime/package.json subgraphs/runtime/
+COPY subgraphs/identity/package.json subgraphs/identity/
+COPY subgraphs/accounting/package.json subgraphs/accounting/
+COPY subgraphs/documents/package.json subgraphs/documents/
+COPY subgraphs/audit/package.json subgraphs/audit/
+RUN npm ci --no-audit --no-fund
+COPY . .
+RUN npx turbo run build && npm prune --omit=dev
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=build --chown=node:node /app /app
+USER node
+# Overridden per service in docker-compose.yml.
+CMD ["node", "gateway/dist/main.js"]
