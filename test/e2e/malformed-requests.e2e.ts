@@ -42,6 +42,16 @@ describe('malformed requests get GraphQL errors, never a 500, HTML or a stack', 
     );
   });
 
+  it('a syntax error, asked for as application/graphql-response+json, answers in that type with 400', async () => {
+    const result = await send(gatewayUrl, {
+      method: 'POST',
+      headers: { ...json, accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query: '{ workspace { ' }),
+    });
+    assertGraphQLError(result, 400, 'GRAPHQL_PARSE_FAILED');
+    assert.match(result.contentType ?? '', /^application\/graphql-response\+json/);
+  });
+
   it('a field that does not exist', async () => {
     assertGraphQLError(
       await send(gatewayUrl, { method: 'POST', headers: json, body: JSON.stringify({ query: '{ nope }' }) }),

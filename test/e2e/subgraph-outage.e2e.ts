@@ -26,7 +26,7 @@ describe('one subgraph down', () => {
 
   it('the gateway answers what it can, names the missing service, and reports unhealthy', async () => {
     assert.equal((await health()).status, 200);
-    await stack.stop('audit');
+    assert.equal(await stack.stop('audit'), 0, 'audit stops cleanly on SIGTERM');
 
     const result = await graphql<Record<string, unknown>>(stack.gatewayUrl, query, { as: workspace });
     assert.equal(result.status, 200);

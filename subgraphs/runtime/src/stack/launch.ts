@@ -36,7 +36,8 @@ export interface RunningStack {
   readonly ports: Readonly<Record<ServiceName, number>>;
   /** The captured log lines of a service (output: 'capture'), newest last. */
   logs(service: ServiceName): readonly string[];
-  stop(service: ServiceName): Promise<void>;
+  /** Stops a service gracefully (SIGTERM) and resolves with its exit code (0 when it stopped cleanly). */
+  stop(service: ServiceName): Promise<number | null>;
   /** Starts a stopped service again and waits until it is ready. */
   start(service: ServiceName): Promise<void>;
   close(): Promise<void>;
@@ -95,6 +96,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const child = spawn(process.execPath, [entryOf(service)], {
       env: envFor(service),
       stdio: ['ignore', options.output === 'inherit' ? 'inherit' : 'pipe', 'pipe'],
+      // Its own process group: a terminal's Ctrl-C reaches only the launcher, which then stops each
+      // service exactly once, gracefully.
+      detached: true,
     });
     processes.set(service, child);
     const lines = logs.get(service) ?? [];
@@ -126,21 +130,28 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ready = true;
   };
 
-  const stop = async (service: ServiceName): Promise<void> => {
+  const stop = async (service: ServiceName): Promise<number | null> => {
     const child = processes.get(service);
     processes.delete(service);
-    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = once(child, 'exit');
+    if (child === undefined) return null;
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+    const exited = once(child, 'exit') as Promise<[number | null]>;
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-    await exited;
+    const [code] = await exited;
     clearTimeout(timer);
+    return code;
   };
 
   const close = async () => {
     await stop('gateway');
     await Promise.all(subgraphNames.map(stop));
   };
+  // Last resort if the launcher itself dies: leave no service behind holding its port.
+  const killAll = () => {
+    for (const child of processes.values()) child.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
 
   try {
     await Promise.all(subgraphNames.map(launch));
@@ -156,7 +167,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     logs: (service) => logs.get(service) ?? [],
     stop,
     start: launch,
-    close,
+    async close() {
+      await close();
+      process.off('exit', killAll);
+    },
   };
 }
 
