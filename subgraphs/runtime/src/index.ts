@@ -26,3 +26,5 @@ export { createTestDatabases } from './db/testing.ts';
 export type { TestDatabases } from './db/testing.ts';
 export { startStack, subgraphNames, defaultPorts, ServiceStartError } from './stack/launch.ts';
 export type { RunningStack, ServiceName, SubgraphName, StackOptions } from './stack/launch.ts';
+export { startInProcessSubgraph } from './testing/in-process-subgraph.ts';
+export type { GraphQLBody, InProcessSubgraph } from './testing/in-process-subgraph.ts';
