@@ -2,6 +2,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
+import fastifyCors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 import {
   createContextSigner,
@@ -13,8 +14,10 @@ import {
 } from '@numezis/runtime';
 import type { GatewayConfig } from './config.ts';
 import { createHealthCheck } from './health.ts';
-import { createGatewayContext, resolveForwardedContext } from './request-context.ts';
+import { createGatewayContext, workspaceHeader } from './request-context.ts';
 import type { GatewayContext } from './request-context.ts';
+import { sessionCookiePlugin } from './session-cookie-plugin.ts';
+import { createSessionResolver } from './session-resolver.ts';
 import { SignedDataSource } from './signed-data-source.ts';
 import { createSubgraphFetcher } from './subgraph-fetcher.ts';
 import { loadSupergraph } from './supergraph.ts';
@@ -44,6 +47,14 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   });
 
   const urls = new Map(supergraph.subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
+  const identityUrl = urls.get('identity');
+  if (config.authMode === 'session' && identityUrl === undefined) {
+    throw new StartupError('GATEWAY_AUTH_MODE=session needs an identity subgraph in the supergraph (or set it to off)');
+  }
+  const resolveSession =
+    identityUrl === undefined
+      ? null
+      : createSessionResolver({ identityGraphqlUrl: identityUrl, fetcher: fetcher.fetch, signer });
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
     logger: app.log,
@@ -61,6 +72,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     plugins: [
       fastifyApolloDrainPlugin(app),
       requestIdPlugin<GatewayContext>((context) => context.forwarded.requestId),
+      sessionCookiePlugin(),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });
@@ -75,10 +87,17 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     return subgraphs;
   });
 
+  // Credentialed browser requests only from the listed origins; without a list, none.
+  await app.register(fastifyCors, {
+    origin: [...config.corsOrigins],
+    credentials: true,
+    allowedHeaders: ['content-type', 'apollo-require-preflight', 'x-apollo-operation-name', workspaceHeader],
+    maxAge: 600,
+  });
   await app.register(fastifyApollo(server), {
     path: '/graphql',
-    method: ['GET', 'POST', 'OPTIONS'],
-    context: async (request) => createGatewayContext(signer, resolveForwardedContext(request, config.authMode)),
+    method: ['GET', 'POST'],
+    context: async (request) => createGatewayContext(request, { authMode: config.authMode, signer, resolveSession }),
   });
   await app.ready();
 

@@ -16,9 +16,10 @@ function problemsOf(env: Record<string, string>): readonly string[] {
 }
 
 describe('gateway configuration', () => {
-  it('is anonymous on loopback port 4000 on the committed supergraph by default', () => {
+  it('authenticates sessions on loopback port 4000 on the committed supergraph by default', () => {
     const config = readGatewayConfig(base);
-    assert.equal(config.authMode, 'anonymous');
+    assert.equal(config.authMode, 'session');
+    assert.deepEqual(config.corsOrigins, []);
     assert.equal(config.host, '127.0.0.1');
     assert.equal(config.port, 4000);
     assert.match(config.supergraphPath, /schema\/supergraph\.graphql$/);
@@ -32,9 +33,16 @@ describe('gateway configuration', () => {
     );
   });
 
-  it('refuses development identity headers in production', () => {
-    const problems = problemsOf({ ...base, NODE_ENV: 'production', GATEWAY_AUTH_MODE: 'insecure-dev-headers' });
+  it('refuses to turn authentication off in production', () => {
+    const problems = problemsOf({ ...base, NODE_ENV: 'production', GATEWAY_AUTH_MODE: 'off' });
     assert.ok(problems.some((problem) => problem.startsWith('GATEWAY_AUTH_MODE')));
+  });
+
+  it('takes browser origins as an explicit list', () => {
+    assert.deepEqual(readGatewayConfig({ ...base, GATEWAY_CORS_ORIGINS: 'https://app.numezis.ch' }).corsOrigins, [
+      'https://app.numezis.ch',
+    ]);
+    assert.ok(problemsOf({ ...base, GATEWAY_CORS_ORIGINS: '*' })[0]?.startsWith('GATEWAY_CORS_ORIGINS'));
   });
 
   it('requires a signing key and names it', () => {

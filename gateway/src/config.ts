@@ -2,12 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { createConfigReader, parseSigningKey, readCommonConfig } from '@numezis/runtime';
 import type { CommonConfig, Env, SigningKey } from '@numezis/runtime';
 
-export const authModes = ['anonymous', 'insecure-dev-headers'] as const;
+export const authModes = ['session', 'off'] as const;
 /**
- * - `anonymous`: every caller is anonymous and acts in no workspace (the safe default until
- *   sessions and API keys arrive with the identity work).
- * - `insecure-dev-headers`: the caller names its workspace and user in `x-numezis-dev-workspace` and
- *   `x-numezis-dev-user`. For local development and tests only; refused in production.
+ * - `session`: callers authenticate with the session cookie that identity issues at sign-in; the
+ *   supergraph must have an `identity` subgraph.
+ * - `off`: no authentication, every caller is anonymous; for serving a foreign supergraph in
+ *   development. Refused in production.
  */
 export type AuthMode = (typeof authModes)[number];
 
@@ -23,6 +23,8 @@ export interface GatewayConfig extends CommonConfig {
   readonly requestTimeoutMs: number;
   readonly bodyLimitBytes: number;
   readonly trustProxy: readonly string[];
+  /** Browser origins allowed to send credentialed requests (CORS); none by default. */
+  readonly corsOrigins: readonly string[];
   readonly shutdownTimeoutMs: number;
 }
 
@@ -32,9 +34,9 @@ const subgraphUrlPrefix = 'GATEWAY_SUBGRAPH_URL_';
 export function readGatewayConfig(env: Env): GatewayConfig {
   const reader = createConfigReader(env);
   const common = readCommonConfig(reader);
-  const authMode = reader.oneOf('GATEWAY_AUTH_MODE', authModes, 'anonymous');
-  if (authMode === 'insecure-dev-headers' && common.environment === 'production') {
-    reader.problem('GATEWAY_AUTH_MODE=insecure-dev-headers is refused when NODE_ENV=production');
+  const authMode = reader.oneOf('GATEWAY_AUTH_MODE', authModes, 'session');
+  if (authMode === 'off' && common.environment === 'production') {
+    reader.problem('GATEWAY_AUTH_MODE=off is refused when NODE_ENV=production');
   }
 
   let signingKey: SigningKey | null = null;
@@ -54,10 +56,18 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     subgraphUrls[name.slice(subgraphUrlPrefix.length).toLowerCase()] = value;
   }
 
-  const trustProxy = (reader.string('GATEWAY_TRUST_PROXY') ?? '')
-    .split(',')
-    .map((entry) => entry.trim())
-    .filter((entry) => entry !== '');
+  const list = (name: string) =>
+    (reader.string(name) ?? '')
+      .split(',')
+      .map((entry) => entry.trim())
+      .filter((entry) => entry !== '');
+  const trustProxy = list('GATEWAY_TRUST_PROXY');
+  const corsOrigins = list('GATEWAY_CORS_ORIGINS');
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s*]+$/.test(origin)) {
+      reader.problem(`GATEWAY_CORS_ORIGINS: "${origin}" must be an origin such as https://app.numezis.ch`);
+    }
+  }
 
   return reader.finish({
     ...common,
@@ -71,6 +81,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     requestTimeoutMs: reader.int('GATEWAY_REQUEST_TIMEOUT_MS', 30_000, { min: 1_000, max: 300_000 }),
     bodyLimitBytes: reader.int('GATEWAY_BODY_LIMIT_BYTES', 1024 * 1024, { min: 1024, max: 16 * 1024 * 1024 }),
     trustProxy,
+    corsOrigins,
     shutdownTimeoutMs: reader.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 120_000 }),
   });
 }

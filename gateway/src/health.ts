@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Fetcher } from '@apollo/utils.fetcher';
-import { contextHeader, withTimeout } from '@numezis/runtime';
+import { anonymousContext, contextHeader, withTimeout } from '@numezis/runtime';
 import type { ContextSigner } from '@numezis/runtime';
 import type { SubgraphEndpoint } from './supergraph.ts';
 
@@ -23,13 +23,11 @@ export function createHealthCheck(options: {
 
   const probe = async (subgraph: SubgraphEndpoint): Promise<'ok' | 'unavailable'> => {
     const token = signer.sign(
-      {
+      anonymousContext({
         requestId: `health-${randomUUID()}`,
         clientIp: '127.0.0.1',
         userAgent: 'numezis-gateway-health',
-        actor: { kind: 'anonymous' },
-        tenantId: null,
-      },
+      }),
       subgraph.name,
     );
     try {

@@ -1,10 +1,16 @@
 import { RemoteGraphQLDataSource } from '@apollo/gateway';
 import type { GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import type { FastifyBaseLogger } from 'fastify';
 import { GraphQLError } from 'graphql';
 import { contextHeader, ErrorCode } from '@numezis/runtime';
 import type { GatewayContext } from './request-context.ts';
+import { parseSessionInstruction } from './session-cookie.ts';
+
+/** The one subgraph allowed to start and end sessions. */
+const sessionIssuer = 'identity';
+const sessionHeader = 'x-numezis-session';
 
 /**
  * Sends each subgraph request with the signed context for that subgraph, and turns transport
@@ -26,6 +32,21 @@ export class SignedDataSource extends RemoteGraphQLDataSource<GatewayContext> {
     const { tokenFor } = context as Partial<GatewayContext>;
     if (tokenFor === undefined) return;
     request.http?.headers.set(contextHeader, tokenFor(this.subgraphName));
+  }
+
+  override didReceiveResponse({
+    response,
+    context,
+  }: {
+    response: GatewayGraphQLResponse;
+    context: GatewayContext;
+  }): GatewayGraphQLResponse {
+    // Only identity may start or end a session; the same header from any other subgraph is ignored.
+    if (this.subgraphName === sessionIssuer && context.outgoingSession !== undefined) {
+      const instruction = parseSessionInstruction(response.http?.headers.get(sessionHeader) ?? null);
+      if (instruction !== null) context.outgoingSession.instruction = instruction;
+    }
+    return response;
   }
 
   override didEncounterError(error: Error): never {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { contextHeader, createContextSigner, parseSigningKey, systemClock } from '@numezis/runtime';
+import { contextHeader, createContextSigner, parseSigningKey, rolePermissions, systemClock } from '@numezis/runtime';
 import type { SubgraphName } from '@numezis/runtime';
 import { dataOf, graphql, send } from '../src/client.ts';
 import { createWorkspace, postEntryWithReceipt } from '../src/fixtures.ts';
@@ -12,8 +12,19 @@ const signer = createContextSigner({ key: parseSigningKey(stack.signingKey), clo
 
 /** `_entities` straight at a subgraph, with a valid context for `tenantId`: the path the gateway uses. */
 async function entities(subgraph: SubgraphName, tenantId: string, query: string, representations: object[]) {
+  // An Admin of `tenantId`: everything readable there, so only the workspace boundary can say no.
   const token = signer.sign(
-    { requestId: randomUUID(), clientIp: '127.0.0.1', userAgent: 'e2e', actor: { kind: 'anonymous' }, tenantId },
+    {
+      requestId: randomUUID(),
+      clientIp: '127.0.0.1',
+      userAgent: 'e2e',
+      actor: { kind: 'user', userId: randomUUID(), sessionId: randomUUID() },
+      tenantId,
+      role: 'ADMIN',
+      permissions: rolePermissions.ADMIN,
+      mfaAt: null,
+      mfaRequired: false,
+    },
     subgraph,
   );
   const result = await send<{ _entities: unknown[] }>(stack.subgraphUrl(subgraph), {
@@ -29,8 +40,8 @@ async function entities(subgraph: SubgraphName, tenantId: string, query: string,
 
 describe('entity resolution by key stays inside the signed workspace', () => {
   it("answers another workspace's keys with null in every subgraph, mercurius included", async () => {
-    const alpha = await createWorkspace(stack.gatewayUrl);
-    const beta = await createWorkspace(stack.gatewayUrl);
+    const alpha = await createWorkspace(stack);
+    const beta = await createWorkspace(stack);
     const { entryId, documentId } = await postEntryWithReceipt(stack.gatewayUrl, alpha);
     const { journalEntry } = dataOf(
       await graphql<{ journalEntry: { debitAccount: { id: string } } }>(

@@ -4,10 +4,11 @@ import { dataOf, graphql } from '../src/client.ts';
 import { createWorkspace, postEntryWithReceipt } from '../src/fixtures.ts';
 import { sharedStack } from '../src/shared-stack.ts';
 
-const { gatewayUrl } = sharedStack();
+const stack = sharedStack();
+const { gatewayUrl } = stack;
 
 const acrossAllSubgraphs = `{
-  workspace { id name members { displayName } auditLog { eventCount } }
+  workspace { id name members { user { displayName } role } auditLog { eventCount } }
   journalEntries {
     id amount currency description
     debitAccount { number } creditAccount { number }
@@ -19,7 +20,7 @@ const acrossAllSubgraphs = `{
 
 describe('the federated graph through the gateway', () => {
   it('answers one query with data from identity, accounting, documents and audit', async () => {
-    const workspace = await createWorkspace(gatewayUrl, 'Muster Bäckerei GmbH');
+    const workspace = await createWorkspace(stack, 'Muster Bäckerei GmbH');
     const { entryId, documentId } = await postEntryWithReceipt(gatewayUrl, workspace);
 
     const result = await graphql(gatewayUrl, acrossAllSubgraphs, { as: workspace });
@@ -28,7 +29,7 @@ describe('the federated graph through the gateway', () => {
       workspace: {
         id: workspace.workspaceId,
         name: 'Muster Bäckerei GmbH',
-        members: [{ displayName: 'Owner of Muster Bäckerei GmbH' }],
+        members: [{ user: { displayName: 'Owner of Muster Bäckerei GmbH' }, role: 'ADMIN' }],
         auditLog: { eventCount: 0 },
       },
       journalEntries: [
@@ -48,8 +49,8 @@ describe('the federated graph through the gateway', () => {
   });
 
   it("never shows one workspace another workspace's data", async () => {
-    const alpha = await createWorkspace(gatewayUrl);
-    const beta = await createWorkspace(gatewayUrl);
+    const alpha = await createWorkspace(stack);
+    const beta = await createWorkspace(stack);
     const { entryId, documentId } = await postEntryWithReceipt(gatewayUrl, alpha);
 
     const asBeta = await graphql<Record<string, unknown>>(
@@ -67,7 +68,9 @@ describe('the federated graph through the gateway', () => {
           }
           workspace {
             members {
-              id
+              user {
+                id
+              }
             }
           }
         }
@@ -78,18 +81,18 @@ describe('the federated graph through the gateway', () => {
       journalEntries: [],
       journalEntry: null,
       document: null,
-      workspace: { members: [{ id: beta.userId }] },
+      workspace: { members: [{ user: { id: beta.userId } }] },
     });
   });
 
-  it('refuses workspace data to a caller acting in no workspace', async () => {
+  it('refuses workspace data to a caller who is not signed in', async () => {
     const result = await graphql(gatewayUrl, '{ journalEntries { id } }');
     assert.deepEqual(result.body.data, { journalEntries: null });
     assert.equal(result.body.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED');
   });
 
   it('answers invalid input with a typed error that names the field', async () => {
-    const workspace = await createWorkspace(gatewayUrl);
+    const workspace = await createWorkspace(stack);
     const result = await graphql(
       gatewayUrl,
       'mutation { createAccount(input: { number: "12ab", name: "Kasse", type: ASSET }) { id } }',
@@ -100,8 +103,8 @@ describe('the federated graph through the gateway', () => {
   });
 
   it('refuses a posting against an account of another workspace as not found', async () => {
-    const alpha = await createWorkspace(gatewayUrl);
-    const beta = await createWorkspace(gatewayUrl);
+    const alpha = await createWorkspace(stack);
+    const beta = await createWorkspace(stack);
     const { entryId } = await postEntryWithReceipt(gatewayUrl, alpha);
     const alphaAccounts = dataOf(
       await graphql<{ journalEntry: { debitAccount: { id: string }; creditAccount: { id: string } } }>(

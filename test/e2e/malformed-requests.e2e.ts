@@ -92,7 +92,7 @@ describe('malformed requests get GraphQL errors, never a 500, HTML or a stack', 
   it('a header that is not a workspace id', async () => {
     const result = await send(gatewayUrl, {
       method: 'POST',
-      headers: { ...json, 'x-numezis-dev-workspace': "1' or '1'='1" },
+      headers: { ...json, 'x-numezis-workspace': "1' or '1'='1" },
       body: JSON.stringify({ query: '{ workspace { id } }' }),
     });
     assert.equal(result.body.errors?.[0]?.extensions?.code, 'BAD_REQUEST');

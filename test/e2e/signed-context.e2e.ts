@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
+  anonymousContext,
   contextHeader,
   createContextSigner,
   manualClock,
@@ -18,10 +19,7 @@ const key = parseSigningKey(stack.signingKey);
 const signer = createContextSigner({ key, clock: systemClock });
 
 const contextFor = (tenantId: string | null): ForwardedContext => ({
-  requestId: 'e2e-direct',
-  clientIp: '127.0.0.1',
-  userAgent: 'e2e',
-  actor: { kind: 'anonymous' },
+  ...anonymousContext({ requestId: 'e2e-direct', clientIp: '127.0.0.1', userAgent: 'e2e' }),
   tenantId,
 });
 
@@ -71,7 +69,7 @@ describe('subgraphs accept only the gateway’s signed context', () => {
   }
 
   it('a refused request touches no data', async () => {
-    const workspace = await createWorkspace(stack.gatewayUrl);
+    const workspace = await createWorkspace(stack);
     const [header, payload, signature] = signer.sign(contextFor(null), 'accounting').split('.') as [
       string,
       string,

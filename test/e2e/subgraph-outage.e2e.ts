@@ -19,7 +19,7 @@ const health = () => send(`http://127.0.0.1:${stack.ports.gateway}/health`, { me
 describe('one subgraph down', () => {
   before(async () => {
     stack = await startTestStack();
-    workspace = await createWorkspace(stack.gatewayUrl);
+    workspace = await createWorkspace(stack);
     ({ entryId, documentId } = await postEntryWithReceipt(stack.gatewayUrl, workspace));
   });
   after(() => stack.close());

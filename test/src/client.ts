@@ -1,6 +1,7 @@
 export interface GraphQLResult<Data = Record<string, unknown>> {
   readonly status: number;
   readonly contentType: string | null;
+  readonly setCookie: string | null;
   readonly body: {
     data?: Data | null;
     errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
@@ -8,20 +9,22 @@ export interface GraphQLResult<Data = Record<string, unknown>> {
   readonly text: string;
 }
 
+/** Who sends a request: the session cookie, and optionally the workspace to act in. */
 export interface Caller {
+  readonly cookie: string;
   readonly workspaceId?: string;
-  readonly userId?: string;
 }
 
-/** Posts a GraphQL operation, acting as `caller` through the development identity headers. */
 export async function graphql<Data = Record<string, unknown>>(
   url: string,
   query: string,
   options: { variables?: Record<string, unknown>; as?: Caller; headers?: Record<string, string> } = {},
 ): Promise<GraphQLResult<Data>> {
   const headers: Record<string, string> = { 'content-type': 'application/json', ...options.headers };
-  if (options.as?.workspaceId !== undefined) headers['x-numezis-dev-workspace'] = options.as.workspaceId;
-  if (options.as?.userId !== undefined) headers['x-numezis-dev-user'] = options.as.userId;
+  if (options.as !== undefined) {
+    headers.cookie = options.as.cookie;
+    if (options.as.workspaceId !== undefined) headers['x-numezis-workspace'] = options.as.workspaceId;
+  }
   return send<Data>(url, { method: 'POST', headers, body: JSON.stringify({ query, variables: options.variables }) });
 }
 
@@ -37,7 +40,13 @@ export async function send<Data = Record<string, unknown>>(
   } catch {
     body = {};
   }
-  return { status: response.status, contentType: response.headers.get('content-type'), body, text };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    setCookie: response.headers.get('set-cookie'),
+    body,
+    text,
+  };
 }
 
 /** The data of a result that must have succeeded; fails loudly with the errors otherwise. */
@@ -46,4 +55,9 @@ export function dataOf<Data>(result: GraphQLResult<Data>): Data {
     throw new Error(`expected data, got ${result.status}: ${result.text}`);
   }
   return result.body.data;
+}
+
+/** The first error's code, for asserting refusals. */
+export function errorCode(result: GraphQLResult<unknown>): unknown {
+  return result.body.errors?.[0]?.extensions?.code;
 }

@@ -1,22 +1,94 @@
+import { randomUUID } from 'node:crypto';
+import { codeIn, mailsTo } from '@numezis/runtime';
 import { dataOf, graphql } from './client.ts';
-import type { Caller } from './client.ts';
+import type { Caller, GraphQLResult } from './client.ts';
 
-export interface Workspace extends Required<Caller> {
+/** Where the graph is and where its mail lands: enough to act as any new person. */
+export interface Graph {
+  readonly gatewayUrl: string;
+  readonly outboxDir: string;
+}
+
+export interface Person extends Caller {
+  readonly email: string;
+  readonly password: string;
+  readonly userId: string;
+}
+
+export interface Workspace extends Person {
+  readonly workspaceId: string;
   readonly name: string;
+}
+
+export const testPassword = 'correct horse battery staple';
+
+export function cookieFrom(result: GraphQLResult<unknown>): string {
+  const cookie = result.setCookie?.split(';')[0];
+  if (cookie === undefined || cookie.endsWith('=')) throw new Error(`no session cookie in ${result.text}`);
+  return cookie;
+}
+
+export async function latestCode(graph: Graph, email: string): Promise<string> {
+  return codeIn((await mailsTo(graph.outboxDir, email)).at(-1));
+}
+
+export async function signIn(graph: Graph, email: string, password = testPassword): Promise<GraphQLResult<unknown>> {
+  return graphql(graph.gatewayUrl, 'mutation ($input: SignInInput!) { signIn(input: $input) { mfaPending } }', {
+    variables: { input: { email, password } },
+  });
+}
+
+/** A new person, signed up through the API, confirmed through the mail, and signed in. */
+export async function signUp(graph: Graph, displayName = 'Test Person'): Promise<Person> {
+  const email = `${randomUUID()}@example.ch`;
+  dataOf(
+    await graphql(graph.gatewayUrl, 'mutation ($input: SignUpInput!) { signUp(input: $input) }', {
+      variables: { input: { email, password: testPassword, displayName } },
+    }),
+  );
+  dataOf(
+    await graphql(graph.gatewayUrl, 'mutation ($token: String!) { verifyEmail(token: $token) }', {
+      variables: { token: await latestCode(graph, email) },
+    }),
+  );
+  const cookie = cookieFrom(await signIn(graph, email));
+  const { me } = dataOf(
+    await graphql<{ me: { user: { id: string } } }>(graph.gatewayUrl, '{ me { user { id } } }', { as: { cookie } }),
+  );
+  return { email, password: testPassword, cookie, userId: me.user.id };
 }
 
 let counter = 0;
 
-/** Each test makes its own workspace through the API; nothing is shared between tests. */
-export async function createWorkspace(gatewayUrl: string, name = `Test AG ${++counter}`): Promise<Workspace> {
+/** Each test makes its own workspace, owned by a new Admin; nothing is shared between tests. */
+export async function createWorkspace(graph: Graph, name = `Test AG ${++counter}`): Promise<Workspace> {
+  const owner = await signUp(graph, `Owner of ${name}`);
   const { createWorkspace } = dataOf(
-    await graphql<{ createWorkspace: { workspace: { id: string }; owner: { id: string } } }>(
-      gatewayUrl,
-      'mutation ($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { workspace { id } owner { id } } }',
-      { variables: { input: { name, ownerDisplayName: `Owner of ${name}` } } },
+    await graphql<{ createWorkspace: { id: string } }>(
+      graph.gatewayUrl,
+      'mutation ($input: CreateWorkspaceInput!) { createWorkspace(input: $input) { id } }',
+      { as: owner, variables: { input: { name } } },
     ),
   );
-  return { name, workspaceId: createWorkspace.workspace.id, userId: createWorkspace.owner.id };
+  return { ...owner, name, workspaceId: createWorkspace.id };
+}
+
+/** Invites a new person with `role` and has them accept: a member acting in the workspace. */
+export async function addMember(graph: Graph, admin: Workspace, role: string): Promise<Workspace> {
+  const person = await signUp(graph, `${role} of ${admin.name}`);
+  dataOf(
+    await graphql(graph.gatewayUrl, 'mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { id } }', {
+      as: admin,
+      variables: { input: { email: person.email, role } },
+    }),
+  );
+  dataOf(
+    await graphql(graph.gatewayUrl, 'mutation ($token: String!) { acceptInvitation(token: $token) { id } }', {
+      as: person,
+      variables: { token: await latestCode(graph, person.email) },
+    }),
+  );
+  return { ...person, name: admin.name, workspaceId: admin.workspaceId };
 }
 
 export async function createAccount(gatewayUrl: string, as: Caller, number: string, type = 'ASSET'): Promise<string> {

@@ -11,6 +11,7 @@ export async function globalSetup(): Promise<void> {
     ports: stack.ports,
     signingKey: stack.signingKey,
     databaseKind: stack.databaseKind,
+    outboxDir: stack.outboxDir,
   });
 }
 

@@ -5,6 +5,7 @@ export interface SharedStack {
   readonly ports: Readonly<Record<ServiceName, number>>;
   readonly signingKey: string;
   readonly databaseKind: 'postgres' | 'pglite';
+  readonly outboxDir: string;
 }
 
 /** The stack started by global-setup.ts for this run. */

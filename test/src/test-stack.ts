@@ -1,4 +1,7 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Server } from 'node:net';
 import { createTestDatabases, generateContextKeyPair, startStack, subgraphNames } from '@numezis/runtime';
 import type { RunningStack, ServiceName, SubgraphName } from '@numezis/runtime';
@@ -6,6 +9,8 @@ import type { RunningStack, ServiceName, SubgraphName } from '@numezis/runtime';
 export interface TestStack extends RunningStack {
   readonly signingKey: string;
   readonly databaseKind: 'postgres' | 'pglite';
+  /** Where identity's development mail lands. */
+  readonly outboxDir: string;
   subgraphUrl(name: SubgraphName): string;
 }
 
@@ -16,6 +21,7 @@ export async function startTestStack(
   options: { serviceEnv?: Partial<Record<ServiceName, Record<string, string>>> } = {},
 ): Promise<TestStack> {
   const databases = await createTestDatabases(process.env, subgraphNames);
+  const outboxDir = await mkdtemp(join(tmpdir(), 'numezis-outbox-'));
   const keys = generateContextKeyPair('e2e');
   const [gateway, identity, accounting, documents, audit] = await freePorts(5);
   const ports = { gateway, identity, accounting, documents, audit } as Record<ServiceName, number>;
@@ -28,25 +34,30 @@ export async function startTestStack(
         PATH: process.env.PATH,
         NODE_ENV: 'test',
         LOG_LEVEL: 'info',
-        GATEWAY_AUTH_MODE: 'insecure-dev-headers',
         CONTEXT_SIGNING_KEY: keys.signingKey,
         CONTEXT_VERIFY_KEYS: keys.verifyKey,
       },
-      ...(options.serviceEnv === undefined ? {} : { serviceEnv: options.serviceEnv }),
+      serviceEnv: {
+        ...options.serviceEnv,
+        identity: { IDENTITY_MAIL_OUTBOX_DIR: outboxDir, ...options.serviceEnv?.identity },
+      },
       output: 'capture',
     });
     return {
       ...stack,
       signingKey: keys.signingKey,
       databaseKind: databases.kind,
+      outboxDir,
       subgraphUrl: (name) => `http://127.0.0.1:${ports[name]}/graphql`,
       async close() {
         await stack.close();
         await databases.dispose();
+        await rm(outboxDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await databases.dispose();
+    await rm(outboxDir, { recursive: true, force: true });
     throw error;
   }
 }

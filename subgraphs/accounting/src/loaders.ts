@@ -11,15 +11,17 @@ export interface Loaders {
 }
 
 export function createLoaders(dataAccess: DataAccess, context: ForwardedContext): Loaders {
+  // Entity references resolve only for a caller allowed to read the books.
+  const tenantId = context.permissions.includes('accounting.read') ? context.tenantId : null;
   return {
-    accounts: tenantLoader(dataAccess, context.tenantId, async (tx, ids) => {
+    accounts: tenantLoader(dataAccess, tenantId, async (tx, ids) => {
       const rows = await tx
         .select()
         .from(accounts)
         .where(inArray(accounts.id, ids.filter(isUuid)));
       return new Map(rows.map((row) => [row.id, row]));
     }),
-    journalEntries: tenantLoader(dataAccess, context.tenantId, async (tx, ids) => {
+    journalEntries: tenantLoader(dataAccess, tenantId, async (tx, ids) => {
       const rows = await tx
         .select()
         .from(journalEntries)

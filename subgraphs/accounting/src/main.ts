@@ -1,4 +1,4 @@
 import { runSubgraph } from '@numezis/runtime';
 import { accountingSubgraph } from './definition.ts';
 
-await runSubgraph(accountingSubgraph, process.env);
+await runSubgraph(accountingSubgraph, accountingSubgraph, process.env);

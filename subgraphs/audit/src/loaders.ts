@@ -16,15 +16,17 @@ export interface Loaders {
 }
 
 export function createLoaders(dataAccess: DataAccess, context: ForwardedContext): Loaders {
+  // Entity references resolve only for a caller allowed to read the audit trail.
+  const tenantId = context.permissions.includes('audit.read') ? context.tenantId : null;
   return {
-    events: tenantLoader(dataAccess, context.tenantId, async (tx, ids) => {
+    events: tenantLoader(dataAccess, tenantId, async (tx, ids) => {
       const rows = await tx
         .select()
         .from(auditEvents)
         .where(inArray(auditEvents.id, ids.filter(isUuid)));
       return new Map(rows.map((row) => [row.id, row]));
     }),
-    summaries: tenantLoader(dataAccess, context.tenantId, async (tx, tenantIds) => {
+    summaries: tenantLoader(dataAccess, tenantId, async (tx, tenantIds) => {
       const rows = await tx
         .select({ tenantId: auditEvents.tenantId, eventCount: count(), latest: max(auditEvents.occurredAt) })
         .from(auditEvents)
@@ -34,7 +36,7 @@ export function createLoaders(dataAccess: DataAccess, context: ForwardedContext)
       // Row-level security hides other workspaces entirely: only the active one gets a summary.
       return new Map(
         tenantIds
-          .filter((id) => id === context.tenantId)
+          .filter((id) => id === tenantId)
           .map((id) => {
             const row = byTenant.get(id);
             return [id, { eventCount: row?.eventCount ?? 0, latestEventAt: row?.latest?.toISOString() ?? null }];

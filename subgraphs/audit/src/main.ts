@@ -1,4 +1,4 @@
 import { runSubgraph } from '@numezis/runtime';
 import { auditSubgraph } from './definition.ts';
 
-await runSubgraph(auditSubgraph, process.env);
+await runSubgraph(auditSubgraph, auditSubgraph, process.env);

@@ -1,5 +1,5 @@
 import { desc } from 'drizzle-orm';
-import { requireTenant } from '@numezis/runtime';
+import { requirePermission } from '@numezis/runtime';
 import type { DataAccess, ForwardedContext } from '@numezis/runtime';
 import type { Loaders } from './loaders.ts';
 import { auditEvents } from './tables.ts';
@@ -20,7 +20,7 @@ export function auditResolvers(dataAccess: DataAccess): AuditResolvers {
   return {
     Query: {
       auditEvents: (_: unknown, { first }: { first: number }, context: AuditContext) =>
-        dataAccess.inTenant(requireTenant(context.forwarded), (tx) =>
+        dataAccess.inTenant(requirePermission(context.forwarded, 'audit.read'), (tx) =>
           tx
             .select()
             .from(auditEvents)
@@ -39,8 +39,10 @@ export function auditResolvers(dataAccess: DataAccess): AuditResolvers {
       // Only the active workspace resolves: another workspace's id is answered like a missing one.
       __resolveReference: (reference: { id: string }, _: unknown, context: AuditContext) =>
         reference.id === context.forwarded.tenantId ? { id: reference.id } : null,
-      auditLog: async (tenant: { id: string }, _: unknown, context: AuditContext) =>
-        (await context.loaders.summaries.load(tenant.id)) ?? { eventCount: 0, latestEventAt: null },
+      auditLog: async (tenant: { id: string }, _: unknown, context: AuditContext) => {
+        requirePermission(context.forwarded, 'audit.read');
+        return (await context.loaders.summaries.load(tenant.id)) ?? { eventCount: 0, latestEventAt: null };
+      },
     },
   };
 }

@@ -11,15 +11,17 @@ export interface Loaders {
 }
 
 export function createLoaders(dataAccess: DataAccess, context: ForwardedContext): Loaders {
+  // Entity references resolve only for a caller allowed to read documents.
+  const tenantId = context.permissions.includes('documents.read') ? context.tenantId : null;
   return {
-    documents: tenantLoader(dataAccess, context.tenantId, async (tx, ids) => {
+    documents: tenantLoader(dataAccess, tenantId, async (tx, ids) => {
       const rows = await tx
         .select()
         .from(documentsTable)
         .where(inArray(documentsTable.id, ids.filter(isUuid)));
       return new Map(rows.map((row) => [row.id, row]));
     }),
-    documentsByEntry: tenantLoader(dataAccess, context.tenantId, async (tx, entryIds) => {
+    documentsByEntry: tenantLoader(dataAccess, tenantId, async (tx, entryIds) => {
       const rows = await tx
         .select()
         .from(documentsTable)

@@ -1,4 +1,4 @@
 import { runSubgraph } from '@numezis/runtime';
 import { documentsSubgraph } from './definition.ts';
 
-await runSubgraph(documentsSubgraph, process.env);
+await runSubgraph(documentsSubgraph, documentsSubgraph, process.env);

@@ -1,13 +1,32 @@
 import { defineApolloSubgraph } from '@numezis/runtime';
+import type { Clock, SubgraphDefinition } from '@numezis/runtime';
+import type { IdentitySettings } from './config.ts';
+import { sessionCookieChannel } from './context.ts';
+import type { IdentityContext } from './context.ts';
 import { createLoaders } from './loaders.ts';
+import { fileOutbox } from './mail/outbox.ts';
+import type { Mailer } from './mail/outbox.ts';
 import * as files from './paths.ts';
-import { identityResolvers } from './resolvers.ts';
-import type { IdentityContext } from './resolvers.ts';
+import { identityResolvers } from './resolvers/index.ts';
+import { registerSessionResolution } from './sessions/internal-route.ts';
 
-export const identitySubgraph = defineApolloSubgraph<IdentityContext>({
-  name: 'identity',
-  defaultPort: 4001,
-  files,
-  resolvers: ({ config, dataAccess }) => identityResolvers(dataAccess, config.environment),
-  context: ({ dataAccess }, forwarded) => ({ forwarded, loaders: createLoaders(dataAccess, forwarded) }),
-});
+export const identitySubgraph = { name: 'identity', defaultPort: 4001, defaultDataDir: files.defaultDataDir };
+
+export function createIdentitySubgraph(
+  settings: IdentitySettings,
+  clock: Clock,
+  mailer: Mailer = fileOutbox(settings.mailOutboxDir, () => clock.now()),
+): SubgraphDefinition {
+  return defineApolloSubgraph<IdentityContext>({
+    ...identitySubgraph,
+    files,
+    resolvers: ({ dataAccess }) => identityResolvers({ dataAccess, settings, mailer, clock }),
+    context: ({ dataAccess }, forwarded, { reply }) => ({
+      forwarded,
+      loaders: createLoaders(dataAccess, forwarded),
+      session: sessionCookieChannel(reply),
+    }),
+    routes: (app, { dataAccess }) =>
+      registerSessionResolution(app, { dataAccess, clock, policy: settings.sessionPolicy }),
+  });
+}

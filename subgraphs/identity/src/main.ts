@@ -1,4 +1,11 @@
 import { runSubgraph } from '@numezis/runtime';
-import { identitySubgraph } from './definition.ts';
+import { readIdentitySettings } from './config.ts';
+import { createIdentitySubgraph, identitySubgraph } from './definition.ts';
+import { defaultMailOutboxDir } from './paths.ts';
 
-await runSubgraph(identitySubgraph, process.env);
+await runSubgraph(
+  identitySubgraph,
+  (config) =>
+    createIdentitySubgraph(readIdentitySettings(process.env, { mailOutboxDir: defaultMailOutboxDir }), config.clock),
+  process.env,
+);

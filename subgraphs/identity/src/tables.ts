@@ -1,21 +1,48 @@
-import { pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import {
+  bigint,
+  boolean,
+  customType,
+  pgSchema,
+  primaryKey,
+  smallint,
+  text,
+  timestamp,
+  uuid,
+} from 'drizzle-orm/pg-core';
 
 const identity = pgSchema('identity');
 
 export const plans = ['FREE', 'PRO', 'PRO_PLUS', 'ENTERPRISE'] as const;
 export const roles = ['ADMIN', 'MANAGER', 'OPERATOR', 'VIEWER'] as const;
+export const subscriptionStatuses = ['TRIALING', 'ACTIVE', 'PAST_DUE', 'CANCELLED'] as const;
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => Buffer.from(value),
+});
+const at = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const tenants = identity.table('tenants', {
   id: uuid('id').primaryKey(),
   name: text('name').notNull(),
   plan: text('plan', { enum: plans }).notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  fiscalYearStartMonth: smallint('fiscal_year_start_month').notNull(),
+  subscriptionStatus: text('subscription_status', { enum: subscriptionStatuses }).notNull(),
+  subscriptionEndsAt: at('subscription_ends_at'),
+  mfaRequired: boolean('mfa_required').notNull(),
+  createdAt: at('created_at').notNull().defaultNow(),
 });
 
 export const users = identity.table('users', {
   id: uuid('id').primaryKey(),
   displayName: text('display_name').notNull(),
-  createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  email: text('email'),
+  emailVerifiedAt: at('email_verified_at'),
+  passwordHash: text('password_hash'),
+  totpSecretSealed: text('totp_secret_sealed'),
+  totpPendingSealed: text('totp_pending_sealed'),
+  totpLastStep: bigint('totp_last_step', { mode: 'number' }),
+  createdAt: at('created_at').notNull().defaultNow(),
 });
 
 export const memberships = identity.table(
@@ -24,10 +51,45 @@ export const memberships = identity.table(
     tenantId: uuid('tenant_id').notNull(),
     userId: uuid('user_id').notNull(),
     role: text('role', { enum: roles }).notNull(),
-    createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+    createdAt: at('created_at').notNull().defaultNow(),
   },
   (table) => [primaryKey({ columns: [table.tenantId, table.userId] })],
 );
 
+export const sessions = identity.table('sessions', {
+  id: uuid('id').primaryKey(),
+  userId: uuid('user_id').notNull(),
+  tokenHash: bytea('token_hash').notNull(),
+  activeWorkspaceId: uuid('active_workspace_id'),
+  authenticatedWith: text('authenticated_with', { enum: ['PASSWORD'] }).notNull(),
+  mfaAt: at('mfa_at'),
+  createdAt: at('created_at').notNull(),
+  lastSeenAt: at('last_seen_at').notNull(),
+  expiresAt: at('expires_at').notNull(),
+  revokedAt: at('revoked_at'),
+  ip: text('ip'),
+  userAgent: text('user_agent'),
+});
+
+export const emailVerifications = identity.table('email_verifications', {
+  tokenHash: bytea('token_hash').primaryKey(),
+  userId: uuid('user_id').notNull(),
+  expiresAt: at('expires_at').notNull(),
+  usedAt: at('used_at'),
+});
+
+export const invitations = identity.table('invitations', {
+  tenantId: uuid('tenant_id').notNull(),
+  id: uuid('id').primaryKey(),
+  email: text('email').notNull(),
+  role: text('role', { enum: roles }).notNull(),
+  tokenHash: bytea('token_hash').notNull(),
+  invitedBy: uuid('invited_by').notNull(),
+  createdAt: at('created_at').notNull(),
+  expiresAt: at('expires_at').notNull(),
+  acceptedAt: at('accepted_at'),
+});
+
 export type TenantRow = typeof tenants.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;

@@ -18,9 +18,15 @@ export { maskingFormatError, requestIdPlugin } from './server/graphql-errors.ts'
 export { createHttpServer, registerHealthRoutes, withTimeout } from './server/http.ts';
 export { forwardedContextOf } from './server/require-signed-context.ts';
 export { describeStartupError, listen, runService, StartupError } from './server/run.ts';
-export type { SubgraphDefinition, SubgraphDependencies, SubgraphService } from './server/subgraph-service.ts';
+export type {
+  SubgraphDefinition,
+  SubgraphDependencies,
+  SubgraphIdentity,
+  SubgraphService,
+} from './server/subgraph-service.ts';
 export { createSubgraphService, runSubgraph } from './server/subgraph-service.ts';
-export { requireTenant } from './tenant.ts';
+export { requirePermission, requireTenant, requireUser } from './tenant.ts';
+export * from './policy/roles.ts';
 export { requiredText } from './validation.ts';
 export { createTestDatabases } from './db/testing.ts';
 export type { TestDatabases } from './db/testing.ts';
@@ -28,3 +34,5 @@ export { startStack, subgraphNames, defaultPorts, ServiceStartError } from './st
 export type { RunningStack, ServiceName, SubgraphName, StackOptions } from './stack/launch.ts';
 export { startInProcessSubgraph } from './testing/in-process-subgraph.ts';
 export type { GraphQLBody, InProcessSubgraph } from './testing/in-process-subgraph.ts';
+export { codeIn, mailsTo } from './stack/outbox-reader.ts';
+export type { OutboxMail } from './stack/outbox-reader.ts';

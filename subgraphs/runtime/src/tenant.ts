@@ -1,5 +1,6 @@
 import type { ForwardedContext } from './context/signed-context.ts';
 import { clientError, ErrorCode } from './errors.ts';
+import type { Permission } from './policy/roles.ts';
 
 /** The workspace a tenant-scoped field acts in; refuses a request that acts in none. */
 export function requireTenant(context: ForwardedContext): string {
@@ -7,4 +8,30 @@ export function requireTenant(context: ForwardedContext): string {
     throw clientError(ErrorCode.UNAUTHENTICATED, 'This operation needs an active workspace');
   }
   return context.tenantId;
+}
+
+/**
+ * The single check at the top of every tenant-scoped operation: a workspace, a member of it, MFA
+ * when the workspace demands it, and the permission. Returns the workspace id to act in.
+ */
+export function requirePermission(context: ForwardedContext, permission: Permission): string {
+  if (context.actor.kind === 'anonymous') {
+    throw clientError(ErrorCode.UNAUTHENTICATED, 'Sign in first');
+  }
+  const tenantId = requireTenant(context);
+  if (context.mfaRequired) {
+    throw clientError(ErrorCode.FORBIDDEN, 'This workspace requires multi-factor authentication: enrol first', {
+      reason: 'MFA_REQUIRED',
+    });
+  }
+  if (!context.permissions.includes(permission)) {
+    throw clientError(ErrorCode.FORBIDDEN, 'Your role does not allow this', { permission });
+  }
+  return tenantId;
+}
+
+/** The signed-in user, for operations on one's own account. */
+export function requireUser(context: ForwardedContext): { userId: string; sessionId: string } {
+  if (context.actor.kind !== 'user') throw clientError(ErrorCode.UNAUTHENTICATED, 'Sign in first');
+  return { userId: context.actor.userId, sessionId: context.actor.sessionId };
 }

@@ -15,8 +15,16 @@ const context: ForwardedContext = {
   requestId: 'req-1',
   clientIp: '203.0.113.7',
   userAgent: 'test-agent',
-  actor: { kind: 'user', userId: '0b6f1f7e-6a3f-4b47-9d5e-1f1f1f1f1f1f' },
+  actor: {
+    kind: 'user',
+    userId: '0b6f1f7e-6a3f-4b47-9d5e-1f1f1f1f1f1f',
+    sessionId: '5d1c1a7e-6a3f-4b47-9d5e-2f2f2f2f2f2f',
+  },
   tenantId: '6f9c3d1a-2b4e-4c5d-8e7f-0a1b2c3d4e5f',
+  role: 'VIEWER',
+  permissions: ['workspace.read', 'accounting.read'],
+  mfaAt: 1_700_000_000,
+  mfaRequired: false,
 };
 
 function setup() {
@@ -98,8 +106,18 @@ describe('signed context between gateway and subgraphs', () => {
 
   it('refuses claims of the wrong shape even when signed', () => {
     const { signer, verifier } = setup();
-    const bad = { ...context, tenantId: "x' or 1=1" } as unknown as ForwardedContext;
-    assert.deepEqual(verifier.verify(signer.sign(bad, 'accounting')), { ok: false, reason: 'bad-claims' });
+    for (const bad of [
+      { ...context, tenantId: "x' or 1=1" },
+      { ...context, role: 'OWNER' },
+      { ...context, permissions: ['accounting.read', 'everything'] },
+      { ...context, actor: { kind: 'user', userId: context.tenantId } },
+      { ...context, mfaRequired: 'no' },
+    ]) {
+      assert.deepEqual(verifier.verify(signer.sign(bad as unknown as ForwardedContext, 'accounting')), {
+        ok: false,
+        reason: 'bad-claims',
+      });
+    }
   });
 
   it('signs once per audience per request', () => {

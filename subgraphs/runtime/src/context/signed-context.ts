@@ -11,6 +11,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../clock.ts';
+import { isPermission, isRole } from '../policy/roles.ts';
+import type { Permission, Role } from '../policy/roles.ts';
 
 /** The header that carries the token from the gateway to a subgraph. */
 export const contextHeader = 'x-numezis-context';
@@ -20,7 +22,8 @@ const issuer = 'numezis-gateway';
 export const maxTokenLifetimeSeconds = 60;
 const clockSkewSeconds = 5;
 
-export type Actor = { readonly kind: 'anonymous' } | { readonly kind: 'user'; readonly userId: string };
+export type Actor =
+  { readonly kind: 'anonymous' } | { readonly kind: 'user'; readonly userId: string; readonly sessionId: string };
 
 export interface ForwardedContext {
   readonly requestId: string;
@@ -29,6 +32,31 @@ export interface ForwardedContext {
   readonly actor: Actor;
   /** The workspace the request acts in; null when it acts in none. */
   readonly tenantId: string | null;
+  /** The actor's role in that workspace; null without one. */
+  readonly role: Role | null;
+  /** What the actor may do in that workspace; empty while MFA is required but missing. */
+  readonly permissions: readonly Permission[];
+  /** When the session last passed an MFA step, in epoch seconds; null if it never did. */
+  readonly mfaAt: number | null;
+  /** The workspace requires MFA and this session has not passed it: only enrolment is open. */
+  readonly mfaRequired: boolean;
+}
+
+/** The context of a request from nobody in particular, acting in no workspace. */
+export function anonymousContext(request: {
+  requestId: string;
+  clientIp: string;
+  userAgent: string | null;
+}): ForwardedContext {
+  return {
+    ...request,
+    actor: { kind: 'anonymous' },
+    tenantId: null,
+    role: null,
+    permissions: [],
+    mfaAt: null,
+    mfaRequired: false,
+  };
 }
 
 export interface SigningKey {
@@ -199,16 +227,21 @@ export function isUuid(value: unknown): value is string {
 /** Strict shape check: a signed token with unexpected claims is refused, not half-trusted. */
 function parseForwardedContext(value: unknown): ForwardedContext | null {
   if (!isRecord(value)) return null;
-  const { requestId, clientIp, userAgent, actor, tenantId } = value;
+  const { requestId, clientIp, userAgent, actor, tenantId, role, permissions, mfaAt, mfaRequired } = value;
   if (typeof requestId !== 'string' || requestId === '' || typeof clientIp !== 'string') return null;
   if (userAgent !== null && typeof userAgent !== 'string') return null;
   if (tenantId !== null && !isUuid(tenantId)) return null;
+  if (role !== null && !isRole(role)) return null;
+  if (!Array.isArray(permissions) || !permissions.every(isPermission)) return null;
+  if (mfaAt !== null && typeof mfaAt !== 'number') return null;
+  if (typeof mfaRequired !== 'boolean') return null;
   if (!isRecord(actor)) return null;
   let parsedActor: Actor;
   if (actor.kind === 'anonymous') parsedActor = { kind: 'anonymous' };
-  else if (actor.kind === 'user' && isUuid(actor.userId)) parsedActor = { kind: 'user', userId: actor.userId };
-  else return null;
-  return { requestId, clientIp, userAgent, actor: parsedActor, tenantId };
+  else if (actor.kind === 'user' && isUuid(actor.userId) && isUuid(actor.sessionId)) {
+    parsedActor = { kind: 'user', userId: actor.userId, sessionId: actor.sessionId };
+  } else return null;
+  return { requestId, clientIp, userAgent, actor: parsedActor, tenantId, role, permissions, mfaAt, mfaRequired };
 }
 
 function encodeJson(value: unknown): string {

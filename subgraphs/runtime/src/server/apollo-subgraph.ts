@@ -4,7 +4,7 @@ import type { BaseContext } from '@apollo/server';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readFile } from 'node:fs/promises';
 import { parse } from 'graphql';
 import type { DocumentNode } from 'graphql';
@@ -26,7 +26,7 @@ export async function mountApolloSubgraph<Context extends SubgraphContext>(
   options: {
     typeDefs: DocumentNode;
     resolvers: GraphQLResolverMap<Context>;
-    context: (forwarded: ForwardedContext, request: FastifyRequest) => Context;
+    context: (forwarded: ForwardedContext, http: { request: FastifyRequest; reply: FastifyReply }) => Context;
   },
 ): Promise<void> {
   const server = new ApolloServer<Context>({
@@ -48,10 +48,8 @@ export async function mountApolloSubgraph<Context extends SubgraphContext>(
   await app.register(fastifyApollo(server), {
     path: '/graphql',
     method: ['POST'],
-    context: async (request: FastifyRequest) => {
-      const forwarded = forwardedContextOf(request);
-      return options.context(forwarded, request);
-    },
+    context: async (request: FastifyRequest, reply: FastifyReply) =>
+      options.context(forwardedContextOf(request), { request, reply }),
   });
 }
 
@@ -68,7 +66,13 @@ export function defineApolloSubgraph<Context extends SubgraphContext>(options: {
   defaultPort: number;
   files: SubgraphFiles;
   resolvers: (dependencies: SubgraphDependencies) => GraphQLResolverMap<Context>;
-  context: (dependencies: SubgraphDependencies, forwarded: ForwardedContext) => Context;
+  context: (
+    dependencies: SubgraphDependencies,
+    forwarded: ForwardedContext,
+    http: { request: FastifyRequest; reply: FastifyReply },
+  ) => Context;
+  /** Routes besides /graphql, behind the same signed-context check (service-to-service calls). */
+  routes?: (app: FastifyInstance, dependencies: SubgraphDependencies) => void;
 }): SubgraphDefinition {
   return {
     name: options.name,
@@ -79,8 +83,9 @@ export function defineApolloSubgraph<Context extends SubgraphContext>(options: {
       await mountApolloSubgraph<Context>(app, {
         typeDefs: parse(await readFile(options.files.schemaFile, 'utf8')),
         resolvers: options.resolvers(dependencies),
-        context: (forwarded) => options.context(dependencies, forwarded),
+        context: (forwarded, http) => options.context(dependencies, forwarded, http),
       });
+      options.routes?.(app, dependencies);
     },
   };
 }

@@ -75,17 +75,33 @@ export async function createSubgraphService(
   }
 }
 
-/** The whole life of a subgraph process: configuration, start, listen, graceful stop. */
-export function runSubgraph(definition: SubgraphDefinition, env: Env): Promise<void> {
+/** What a subgraph process needs to know before its configuration is read. */
+export interface SubgraphIdentity {
+  readonly name: string;
+  readonly defaultPort: number;
+  readonly defaultDataDir: string;
+}
+
+/**
+ * The whole life of a subgraph process: configuration, start, listen, graceful stop. A subgraph
+ * with settings of its own passes a factory that reads them, so their errors are reported like
+ * every other start-up failure.
+ */
+export function runSubgraph(
+  subgraph: SubgraphIdentity,
+  build: SubgraphDefinition | ((config: SubgraphConfig) => SubgraphDefinition),
+  env: Env,
+): Promise<void> {
   let shutdownTimeoutMs = 10_000;
   return runService(
-    definition.name,
+    subgraph.name,
     async () => {
-      const config = readSubgraphConfig(env, definition);
+      const config = readSubgraphConfig(env, subgraph);
       shutdownTimeoutMs = config.shutdownTimeoutMs;
+      const definition = typeof build === 'function' ? build(config) : build;
       const service = await createSubgraphService(definition, config);
-      const address = await listen(service.app, config.host, config.port, `${definition.name.toUpperCase()}_PORT`);
-      service.app.log.info({ address, database: config.database.kind }, `${definition.name} subgraph ready`);
+      const address = await listen(service.app, config.host, config.port, `${subgraph.name.toUpperCase()}_PORT`);
+      service.app.log.info({ address, database: config.database.kind }, `${subgraph.name} subgraph ready`);
       return service;
     },
     () => shutdownTimeoutMs,

@@ -1,8 +1,10 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { codeIn, mailsTo } from './outbox-reader.ts';
 
 export interface DevSeed {
+  readonly email: string;
+  readonly password: string;
   readonly workspaceId: string;
-  readonly userId: string;
 }
 
 interface GraphQLResponse<Data> {
@@ -10,33 +12,36 @@ interface GraphQLResponse<Data> {
   errors?: { message: string }[];
 }
 
+const demo = { email: 'anna@muster-treuhand.ch', password: 'demo-password-2026', displayName: 'Anna Muster' };
+
 /**
- * Demo data for `npm start`, created through the gateway like any client would: a workspace with
- * its Admin, two accounts, a posting and its receipt. Reused across starts while the workspace
- * still exists in the embedded database.
+ * Demo data for `npm start`, created through the gateway as any client would: a person who signs
+ * up and confirms the mail, their workspace, two accounts, a posting and its receipt. Reused
+ * while the workspace still exists in the embedded databases.
  */
-export async function ensureDevSeed(gatewayUrl: string, seedFile: string): Promise<DevSeed> {
+export async function ensureDevSeed(gatewayUrl: string, outboxDir: string, seedFile: string): Promise<DevSeed> {
   const existing = await readFile(seedFile, 'utf8')
     .then((text) => JSON.parse(text) as DevSeed)
     .catch(() => undefined);
   if (existing !== undefined) {
-    const found = await call<{ workspace: { id: string } | null }>(gatewayUrl, existing, '{ workspace { id } }').catch(
-      () => undefined,
-    );
-    if (found?.workspace?.id === existing.workspaceId) return existing;
+    const cookie = await signIn(gatewayUrl, existing).catch(() => undefined);
+    if (cookie !== undefined) return existing;
   }
 
-  const created = await call<{ createWorkspace: { workspace: { id: string }; owner: { id: string } } }>(
+  await call(gatewayUrl, undefined, 'mutation ($input: SignUpInput!) { signUp(input: $input) }', { input: demo });
+  const token = codeIn((await mailsTo(outboxDir, demo.email)).at(-1));
+  await call(gatewayUrl, undefined, 'mutation ($token: String!) { verifyEmail(token: $token) }', { token });
+  const cookie = await signIn(gatewayUrl, demo);
+  const { createWorkspace } = await call<{ createWorkspace: { id: string } }>(
     gatewayUrl,
-    undefined,
-    'mutation { createWorkspace(input: { name: "Muster Treuhand AG", ownerDisplayName: "Anna Muster" }) { workspace { id } owner { id } } }',
+    cookie,
+    'mutation { createWorkspace(input: { name: "Muster Treuhand AG" }) { id } }',
   );
-  const seed: DevSeed = { workspaceId: created.createWorkspace.workspace.id, userId: created.createWorkspace.owner.id };
   const account = async (number: string, name: string, type: string) =>
     (
       await call<{ createAccount: { id: string } }>(
         gatewayUrl,
-        seed,
+        cookie,
         `mutation { createAccount(input: { number: "${number}", name: "${name}", type: ${type} }) { id } }`,
       )
     ).createAccount.id;
@@ -44,25 +49,50 @@ export async function ensureDevSeed(gatewayUrl: string, seedFile: string): Promi
   const revenue = await account('3200', 'Handelserlöse', 'REVENUE');
   const entry = await call<{ postJournalEntry: { id: string } }>(
     gatewayUrl,
-    seed,
+    cookie,
     `mutation { postJournalEntry(input: { bookingDate: "2026-01-15", description: "Rechnung 2026-001", amount: "1250.50", debitAccountId: "${bank}", creditAccountId: "${revenue}" }) { id } }`,
   );
   await call(
     gatewayUrl,
-    seed,
+    cookie,
     `mutation { registerDocument(input: { fileName: "rechnung-2026-001.pdf", contentType: "application/pdf", journalEntryId: "${entry.postJournalEntry.id}" }) { id } }`,
   );
-  await writeFile(seedFile, JSON.stringify(seed, null, 2));
+  const seed: DevSeed = { email: demo.email, password: demo.password, workspaceId: createWorkspace.id };
+  await writeFile(seedFile, JSON.stringify(seed, null, 2), { mode: 0o600 });
   return seed;
 }
 
-async function call<Data>(gatewayUrl: string, seed: DevSeed | undefined, query: string): Promise<Data> {
+async function signIn(gatewayUrl: string, person: { email: string; password: string }): Promise<string> {
+  const response = await post(
+    gatewayUrl,
+    undefined,
+    'mutation ($input: SignInInput!) { signIn(input: $input) { mfaPending } }',
+    {
+      input: { email: person.email, password: person.password },
+    },
+  );
+  await unwrap(response);
+  const cookie = response.headers.get('set-cookie')?.split(';')[0];
+  if (cookie === undefined) throw new Error('sign-in set no cookie');
+  return cookie;
+}
+
+async function call<Data>(
+  gatewayUrl: string,
+  cookie: string | undefined,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<Data> {
+  return unwrap<Data>(await post(gatewayUrl, cookie, query, variables));
+}
+
+function post(gatewayUrl: string, cookie: string | undefined, query: string, variables: Record<string, unknown>) {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (seed !== undefined) {
-    headers['x-numezis-dev-workspace'] = seed.workspaceId;
-    headers['x-numezis-dev-user'] = seed.userId;
-  }
-  const response = await fetch(gatewayUrl, { method: 'POST', headers, body: JSON.stringify({ query }) });
+  if (cookie !== undefined) headers.cookie = cookie;
+  return fetch(gatewayUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
+}
+
+async function unwrap<Data>(response: Response): Promise<Data> {
   const body = (await response.json()) as GraphQLResponse<Data>;
   if (body.errors !== undefined || body.data === undefined) {
     throw new Error(`seeding failed: ${body.errors?.map((error) => error.message).join('; ') ?? response.status}`);
@@ -71,6 +101,6 @@ async function call<Data>(gatewayUrl: string, seed: DevSeed | undefined, query: 
 }
 
 export const sampleQuery =
-  '{ workspace { name members { displayName } auditLog { eventCount } } ' +
+  '{ workspace { name members { user { displayName } role } auditLog { eventCount } } ' +
   'journalEntries { bookingDate description amount currency debitAccount { number name } ' +
   'creditAccount { number name } author { displayName } documents { fileName } } }';

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -61,6 +62,7 @@ const maxCapturedLines = 2_000;
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const keys = generateContextKeyPair(`dev${Date.now().toString(36)}`);
+  const identitySecretKey = `dev${Date.now().toString(36)}:${randomBytes(32).toString('base64url')}`;
   const processes = new Map<ServiceName, ChildProcess>();
   const logs = new Map<ServiceName, string[]>();
   const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
@@ -71,6 +73,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const prefix = service.toUpperCase();
     env[`${prefix}_PORT`] = String(options.ports[service]);
     env.CONTEXT_VERIFY_KEYS ??= keys.verifyKey;
+    if (service === 'identity') env.IDENTITY_SECRET_KEYS ??= identitySecretKey;
     if (service === 'gateway') {
       env.CONTEXT_SIGNING_KEY ??= keys.signingKey;
       for (const subgraph of subgraphNames) {

@@ -2,6 +2,7 @@
 import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describeStartupError } from '../server/run.ts';
+import { loadOrCreateDevKeys } from './dev-keys.ts';
 import { ensureDevSeed, sampleQuery } from './dev-seed.ts';
 import { defaultPorts, ServiceStartError, startStack } from './launch.ts';
 import type { ServiceName } from './launch.ts';
@@ -21,12 +22,15 @@ const ports = Object.fromEntries(
   }),
 ) as Record<ServiceName, number>;
 
+const dataDir = fileURLToPath(new URL('.data/', repoRoot));
+await mkdir(dataDir, { recursive: true });
+const outboxDir = `${dataDir}outbox`;
 const baseEnv = {
+  ...(await loadOrCreateDevKeys(`${dataDir}dev-keys.json`)),
   ...env,
   NODE_ENV: env.NODE_ENV ?? 'development',
   LOG_LEVEL: env.LOG_LEVEL ?? 'warn',
-  // Until sessions exist, development callers name their workspace and user in headers.
-  GATEWAY_AUTH_MODE: env.GATEWAY_AUTH_MODE ?? 'insecure-dev-headers',
+  IDENTITY_MAIL_OUTBOX_DIR: env.IDENTITY_MAIL_OUTBOX_DIR ?? outboxDir,
 };
 
 process.stdout.write('numezis: starting identity, accounting, documents, audit and the gateway...\n');
@@ -52,20 +56,20 @@ const stop = () => {
 process.on('SIGINT', stop);
 process.on('SIGTERM', stop);
 
-const dataDir = fileURLToPath(new URL('.data/', repoRoot));
-await mkdir(dataDir, { recursive: true });
 let hint = '';
-if (baseEnv.GATEWAY_AUTH_MODE === 'insecure-dev-headers') {
-  try {
-    const seed = await ensureDevSeed(stack.gatewayUrl, `${dataDir}dev-seed.json`);
-    hint =
-      `curl -s ${stack.gatewayUrl} -H 'content-type: application/json' \\\n` +
-      `  -H 'x-numezis-dev-workspace: ${seed.workspaceId}' -H 'x-numezis-dev-user: ${seed.userId}' \\\n` +
-      `  -d '${JSON.stringify({ query: sampleQuery })}'\n`;
-  } catch (error) {
-    hint = `(demo data could not be created: ${(error as Error).message})\n`;
-  }
+try {
+  const seed = await ensureDevSeed(stack.gatewayUrl, baseEnv.IDENTITY_MAIL_OUTBOX_DIR, `${dataDir}dev-seed.json`);
+  const signIn = {
+    query: 'mutation ($input: SignInInput!) { signIn(input: $input) { mfaPending } }',
+    variables: { input: { email: seed.email, password: seed.password } },
+  };
+  hint =
+    `Sign in as ${seed.email} (password ${seed.password}); the session is an HttpOnly cookie:\n\n` +
+    `curl -s -c .data/cookies ${stack.gatewayUrl} -H 'content-type: application/json' \\\n  -d '${JSON.stringify(signIn)}'\n\n` +
+    `Then query across all four subgraphs:\n\n` +
+    `curl -s -b .data/cookies ${stack.gatewayUrl} -H 'content-type: application/json' \\\n  -d '${JSON.stringify({ query: sampleQuery })}'\n\n` +
+    `Mail (sign-up codes, invitations) lands in ${baseEnv.IDENTITY_MAIL_OUTBOX_DIR}.\n`;
+} catch (error) {
+  hint = `(demo data could not be created: ${(error as Error).message})\n`;
 }
-process.stdout.write(
-  `\nnumezis: the gateway is ready at ${stack.gatewayUrl}\n\nTry the demo workspace:\n\n${hint}\nPress Ctrl-C to stop.\n`,
-);
+process.stdout.write(`\nnumezis: the gateway is ready at ${stack.gatewayUrl}\n\n${hint}\nPress Ctrl-C to stop.\n`);

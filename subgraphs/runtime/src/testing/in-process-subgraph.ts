@@ -9,12 +9,22 @@ import {
   generateContextKeyPair,
   parseSigningKey,
 } from '../context/signed-context.ts';
-import type { Actor } from '../context/signed-context.ts';
+import type { Actor, ForwardedContext } from '../context/signed-context.ts';
+import { rolePermissions } from '../policy/roles.ts';
+import type { Role } from '../policy/roles.ts';
 import { createTestDatabases } from '../db/testing.ts';
 import { createSubgraphService } from '../server/subgraph-service.ts';
 import type { SubgraphDefinition } from '../server/subgraph-service.ts';
 
 const anonymous: Actor = { kind: 'anonymous' };
+
+export interface PostOptions {
+  readonly variables?: Record<string, unknown>;
+  readonly actor?: Actor;
+  /** The actor's role in the tenant; ADMIN when a tenant is given and nothing else is said. */
+  readonly role?: Role | null;
+  readonly mfaRequired?: boolean;
+}
 
 export interface GraphQLBody {
   data?: Record<string, unknown> | null;
@@ -23,11 +33,7 @@ export interface GraphQLBody {
 
 export interface InProcessSubgraph {
   /** Posts an operation with a valid signed context for `tenantId`, as the gateway would. */
-  post(
-    tenantId: string | null,
-    query: string,
-    options?: { variables?: Record<string, unknown>; actor?: Actor },
-  ): Promise<GraphQLBody>;
+  post(tenantId: string | null, query: string, options?: PostOptions): Promise<GraphQLBody>;
   close(): Promise<void>;
 }
 
@@ -54,11 +60,24 @@ export async function startInProcessSubgraph(
     options.onQuery === undefined ? {} : { onQuery: options.onQuery },
   );
   return {
-    async post(tenantId, query, { variables = {}, actor = anonymous } = {}) {
-      const token = signer.sign(
-        { requestId: randomUUID(), clientIp: '127.0.0.1', userAgent: 'unit-test', actor, tenantId },
-        definition.name,
-      );
+    async post(tenantId, query, options = {}) {
+      const { variables = {}, mfaRequired = false } = options;
+      const role = options.role === undefined ? (tenantId === null ? null : 'ADMIN') : options.role;
+      const actor =
+        options.actor ??
+        (tenantId === null ? anonymous : { kind: 'user', userId: randomUUID(), sessionId: randomUUID() });
+      const context: ForwardedContext = {
+        requestId: randomUUID(),
+        clientIp: '127.0.0.1',
+        userAgent: 'unit-test',
+        actor,
+        tenantId,
+        role,
+        permissions: role === null || mfaRequired ? [] : rolePermissions[role],
+        mfaAt: null,
+        mfaRequired,
+      };
+      const token = signer.sign(context, definition.name);
       const response = await service.app.inject({
         method: 'POST',
         url: '/graphql',

@@ -1,0 +1,46 @@
+import { createConfigReader } from '@numezis/runtime';
+import type { Env } from '@numezis/runtime';
+import { createSecretBox, parseSecretBoxKey } from './crypto/secret-box.ts';
+import type { SecretBox } from './crypto/secret-box.ts';
+import type { SessionPolicy } from './sessions/sessions.ts';
+
+export interface IdentitySettings {
+  /** Seals per-user secrets (TOTP) with the identity service key. */
+  readonly secretBox: SecretBox;
+  readonly mailOutboxDir: string;
+  readonly sessionPolicy: SessionPolicy;
+  readonly invitationTtlMs: number;
+  readonly verificationTtlMs: number;
+  readonly totpIssuer: string;
+}
+
+/**
+ * Identity's own settings, beside the ones every subgraph shares. IDENTITY_SECRET_KEYS lists
+ * `kid:base64url(32 bytes)` keys, the first one current; older ones keep opening old values.
+ */
+export function readIdentitySettings(env: Env, defaults: { mailOutboxDir: string }): IdentitySettings {
+  const reader = createConfigReader(env);
+  let secretBox: SecretBox | undefined;
+  const keysText = reader.required('IDENTITY_SECRET_KEYS');
+  if (keysText !== '') {
+    try {
+      const [current, ...previous] = keysText.split(',').map((entry) => parseSecretBoxKey(entry.trim()));
+      if (current === undefined) throw new Error('at least one key is required');
+      secretBox = createSecretBox({ current, previous });
+    } catch (error) {
+      reader.problem(`IDENTITY_SECRET_KEYS: ${(error as Error).message}`);
+    }
+  }
+  const mailOutboxDir = reader.string('IDENTITY_MAIL_OUTBOX_DIR', defaults.mailOutboxDir) ?? defaults.mailOutboxDir;
+  const idleMinutes = reader.int('IDENTITY_SESSION_IDLE_MINUTES', 30, { min: 1, max: 24 * 60 });
+  const absoluteHours = reader.int('IDENTITY_SESSION_ABSOLUTE_HOURS', 12, { min: 1, max: 24 * 30 });
+  return reader.finish({
+    // finish() throws before this is read when the key setting was bad.
+    secretBox: secretBox as SecretBox,
+    mailOutboxDir,
+    sessionPolicy: { idleMs: idleMinutes * 60_000, absoluteMs: absoluteHours * 3_600_000 },
+    invitationTtlMs: 7 * 24 * 3_600_000,
+    verificationTtlMs: 24 * 3_600_000,
+    totpIssuer: reader.string('IDENTITY_TOTP_ISSUER', 'Numezis') ?? 'Numezis',
+  });
+}

@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import { badUserInput, clientError, ErrorCode, requiredText, requireUser } from '@numezis/runtime';
+import { hashPassword, validatePasswordPolicy, verifyAgainstDummy, verifyPassword } from '../auth/password.ts';
+import { hashToken, isWellFormedToken, newSecretToken, normaliseEmail } from '../auth/tokens.ts';
+import type { IdentityContext, IdentityDependencies } from '../context.ts';
+import { createSession, listSessions, revokeSessions } from '../sessions/sessions.ts';
+import { emailVerifications, memberships, tenants, users } from '../tables.ts';
+import type { SessionRow } from '../tables.ts';
+
+interface SignUpArgs {
+  input: { email: string; password: string; displayName: string };
+}
+interface SignInArgs {
+  input: { email: string; password: string };
+}
+
+const wrongCredentials = () => clientError(ErrorCode.UNAUTHENTICATED, 'Email or password is wrong');
+
+export function accountResolvers({ dataAccess, settings, mailer, clock }: IdentityDependencies) {
+  const { sessionPolicy } = settings;
+
+  return {
+    Query: {
+      me: async (_: unknown, __: unknown, context: IdentityContext) => {
+        if (context.forwarded.actor.kind !== 'user') return null;
+        const { userId, sessionId } = context.forwarded.actor;
+        return dataAccess.inScope({ userId }, async (tx) => {
+          const [user] = await tx.select().from(users).where(eq(users.id, userId));
+          if (user === undefined) return null;
+          const access = await tx
+            .select({ workspace: tenants, role: memberships.role })
+            .from(memberships)
+            .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
+            .where(eq(memberships.userId, userId))
+            .orderBy(tenants.name);
+          const sessions = await listSessions(tx, userId, clock.now(), sessionPolicy);
+          return {
+            user,
+            email: user.email ?? '',
+            totpEnabled: user.totpSecretSealed !== null,
+            workspaces: access,
+            sessions: sessions.map((session) => ({ ...session, current: session.id === sessionId })),
+          };
+        });
+      },
+    },
+    Mutation: {
+      signUp: async (_: unknown, { input }: SignUpArgs) => {
+        const email = normaliseEmail(input.email);
+        if (email === null) throw badUserInput('email', 'email must be an email address');
+        const policyProblem = validatePasswordPolicy(input.password);
+        if (policyProblem !== null) throw badUserInput('password', policyProblem);
+        const displayName = requiredText(input.displayName, 'displayName');
+        // Hash before looking the address up, so a taken address costs the same time as a new one.
+        const passwordHash = await hashPassword(input.password);
+        const token = newSecretToken();
+        const created = await dataAccess.unsafeUnscoped(async (tx) => {
+          const [existing] = await tx.select({ id: users.id }).from(users).where(eq(users.email, email));
+          if (existing !== undefined) return false;
+          const userId = randomUUID();
+          await tx.insert(users).values({ id: userId, displayName, email, passwordHash });
+          await tx.insert(emailVerifications).values({
+            tokenHash: hashToken(token),
+            userId,
+            expiresAt: new Date(clock.now() + settings.verificationTtlMs),
+          });
+          return true;
+        });
+        await mailer.send(
+          created
+            ? {
+                to: email,
+                subject: 'Confirm your Numezis account',
+                text: `Confirm your email address with this code: ${token}`,
+              }
+            : {
+                to: email,
+                subject: 'Your Numezis account',
+                text: 'Someone tried to create a Numezis account with this address, which already has one. If it was you, sign in instead.',
+              },
+        );
+        // The same answer whether or not the address was taken: no account enumeration.
+        return true;
+      },
+
+      verifyEmail: async (_: unknown, { token }: { token: string }) => {
+        const invalid = () => clientError(ErrorCode.NOT_FOUND, 'This confirmation code is invalid or expired');
+        if (!isWellFormedToken(token)) throw invalid();
+        const now = new Date(clock.now());
+        const verified = await dataAccess.unsafeUnscoped(async (tx) => {
+          const [used] = await tx
+            .update(emailVerifications)
+            .set({ usedAt: now })
+            .where(
+              and(
+                eq(emailVerifications.tokenHash, hashToken(token)),
+                isNull(emailVerifications.usedAt),
+                gt(emailVerifications.expiresAt, now),
+              ),
+            )
+            .returning({ userId: emailVerifications.userId });
+          if (used === undefined) return false;
+          await tx.update(users).set({ emailVerifiedAt: now }).where(eq(users.id, used.userId));
+          return true;
+        });
+        if (!verified) throw invalid();
+        return true;
+      },
+
+      signIn: async (_: unknown, { input }: SignInArgs, context: IdentityContext) => {
+        const email = normaliseEmail(input.email);
+        const [user] =
+          email === null
+            ? []
+            : await dataAccess.unsafeUnscoped((tx) => tx.select().from(users).where(eq(users.email, email)));
+        if (user?.passwordHash === null || user?.passwordHash === undefined) {
+          await verifyAgainstDummy(input.password);
+          throw wrongCredentials();
+        }
+        if (!(await verifyPassword(input.password, user.passwordHash))) throw wrongCredentials();
+        if (user.emailVerifiedAt === null) {
+          throw clientError(ErrorCode.UNAUTHENTICATED, 'Confirm your email address first', {
+            reason: 'EMAIL_NOT_VERIFIED',
+          });
+        }
+        const { forwarded } = context;
+        const token = await dataAccess.inScope({ userId: user.id }, async (tx) => {
+          // A new session at every sign-in; the one the request came with (if any) ends.
+          if (forwarded.actor.kind === 'user') {
+            await revokeSessions(tx, forwarded.actor.userId, [forwarded.actor.sessionId], clock.now());
+          }
+          const [first] = await tx
+            .select({ tenantId: memberships.tenantId })
+            .from(memberships)
+            .where(eq(memberships.userId, user.id))
+            .orderBy(memberships.createdAt)
+            .limit(1);
+          const created = await createSession(tx, {
+            userId: user.id,
+            clock,
+            policy: sessionPolicy,
+            ip: forwarded.clientIp,
+            userAgent: forwarded.userAgent,
+            activeWorkspaceId: first?.tenantId ?? null,
+          });
+          return created.token;
+        });
+        context.session.set(token, Math.floor(sessionPolicy.absoluteMs / 1000));
+        return { mfaPending: user.totpSecretSealed !== null };
+      },
+
+      signOut: async (_: unknown, __: unknown, context: IdentityContext) => {
+        context.session.clear();
+        if (context.forwarded.actor.kind !== 'user') return true;
+        const { userId, sessionId } = context.forwarded.actor;
+        await dataAccess.inScope({ userId }, (tx) => revokeSessions(tx, userId, [sessionId], clock.now()));
+        return true;
+      },
+
+      revokeSession: async (_: unknown, { id }: { id: string }, context: IdentityContext) => {
+        const { userId, sessionId } = requireUser(context.forwarded);
+        const revoked = await dataAccess.inScope({ userId }, (tx) => revokeSessions(tx, userId, [id], clock.now()));
+        if (revoked === 0) throw clientError(ErrorCode.NOT_FOUND, 'Session not found');
+        if (id === sessionId) context.session.clear();
+        return true;
+      },
+    },
+    Session: {
+      createdAt: (session: SessionRow) => session.createdAt.toISOString(),
+      lastSeenAt: (session: SessionRow) => session.lastSeenAt.toISOString(),
+      mfa: (session: SessionRow) => session.mfaAt !== null,
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { IdentityContext, IdentityDependencies } from '../context.ts';
+import { accountResolvers } from './account.ts';
+import { mfaResolvers } from './mfa.ts';
+import { workspaceResolvers } from './workspaces.ts';
+
+export function identityResolvers(dependencies: IdentityDependencies): GraphQLResolverMap<IdentityContext> {
+  const account = accountResolvers(dependencies);
+  const workspaces = workspaceResolvers(dependencies);
+  const mfa = mfaResolvers(dependencies);
+  return {
+    Query: { ...account.Query, ...workspaces.Query },
+    Mutation: { ...account.Mutation, ...workspaces.Mutation, ...mfa.Mutation },
+    Session: account.Session,
+    Tenant: workspaces.Tenant,
+    User: workspaces.User,
+    Invitation: workspaces.Invitation,
+  } as GraphQLResolverMap<IdentityContext>;
+}

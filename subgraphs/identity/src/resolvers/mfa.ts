@@ -1,0 +1,98 @@
+import { and, eq, isNull, lt, or } from 'drizzle-orm';
+import { badUserInput, clientError, ErrorCode, requireUser } from '@numezis/runtime';
+import type { IdentityContext, IdentityDependencies } from '../context.ts';
+import { base32Encode, generateTotpSecret, otpauthUri, verifyTotp } from '../mfa/totp.ts';
+import { rotateSession } from '../sessions/sessions.ts';
+import { users } from '../tables.ts';
+
+// The secret is bound to its owner: a sealed value copied to another user's row does not open.
+const totpAad = (userId: string) => `identity.users.totp_secret:${userId}`;
+const pendingAad = (userId: string) => `identity.users.totp_pending:${userId}`;
+
+const wrongCode = () => badUserInput('code', 'The code is wrong or was already used');
+
+export function mfaResolvers({ dataAccess, settings, clock }: IdentityDependencies) {
+  const { secretBox } = settings;
+
+  /** After a passed second factor: a fresh token for the session, marked with the MFA time. */
+  const completeMfaStep = async (context: IdentityContext, userId: string, sessionId: string) => {
+    const token = await dataAccess.inScope({ userId }, (tx) =>
+      rotateSession(tx, sessionId, { mfaAt: new Date(clock.now()) }),
+    );
+    context.session.set(token, Math.floor(settings.sessionPolicy.absoluteMs / 1000));
+  };
+
+  return {
+    Mutation: {
+      beginTotpEnrolment: async (_: unknown, __: unknown, context: IdentityContext) => {
+        const { userId } = requireUser(context.forwarded);
+        const secret = generateTotpSecret();
+        const email = await dataAccess.inScope({ userId }, async (tx) => {
+          const [user] = await tx.select().from(users).where(eq(users.id, userId));
+          if (user === undefined) throw clientError(ErrorCode.UNAUTHENTICATED, 'Sign in first');
+          // Replacing an existing second factor needs that factor: a stolen password alone must
+          // not be enough to enrol the thief's authenticator.
+          if (user.totpSecretSealed !== null && context.forwarded.mfaAt === null) {
+            throw clientError(ErrorCode.FORBIDDEN, 'Verify your current authenticator first', {
+              reason: 'MFA_REQUIRED',
+            });
+          }
+          await tx
+            .update(users)
+            .set({ totpPendingSealed: secretBox.seal(secret, pendingAad(userId)) })
+            .where(eq(users.id, userId));
+          return user.email ?? user.displayName;
+        });
+        return {
+          otpauthUri: otpauthUri({ secret, accountName: email, issuer: settings.totpIssuer }),
+          secret: base32Encode(secret),
+        };
+      },
+
+      confirmTotpEnrolment: async (_: unknown, { code }: { code: string }, context: IdentityContext) => {
+        const { userId, sessionId } = requireUser(context.forwarded);
+        await dataAccess.inScope({ userId }, async (tx) => {
+          const [user] = await tx.select().from(users).where(eq(users.id, userId));
+          if (user?.totpPendingSealed === null || user?.totpPendingSealed === undefined) {
+            throw clientError(ErrorCode.BAD_REQUEST, 'Start the enrolment first');
+          }
+          const secret = secretBox.open(user.totpPendingSealed, pendingAad(userId));
+          const result = verifyTotp(secret, code, { clock, lastUsedStep: null });
+          if (!result.ok) throw wrongCode();
+          await tx
+            .update(users)
+            .set({
+              totpSecretSealed: secretBox.seal(secret, totpAad(userId)),
+              totpPendingSealed: null,
+              totpLastStep: result.step,
+            })
+            .where(eq(users.id, userId));
+        });
+        await completeMfaStep(context, userId, sessionId);
+        return true;
+      },
+
+      verifyTotp: async (_: unknown, { code }: { code: string }, context: IdentityContext) => {
+        const { userId, sessionId } = requireUser(context.forwarded);
+        await dataAccess.inScope({ userId }, async (tx) => {
+          const [user] = await tx.select().from(users).where(eq(users.id, userId));
+          if (user?.totpSecretSealed === null || user?.totpSecretSealed === undefined) {
+            throw clientError(ErrorCode.BAD_REQUEST, 'No authenticator is enrolled');
+          }
+          const secret = secretBox.open(user.totpSecretSealed, totpAad(userId));
+          const result = verifyTotp(secret, code, { clock, lastUsedStep: user.totpLastStep });
+          if (!result.ok) throw wrongCode();
+          // Conditional on the step, so two requests racing with the same code cannot both pass.
+          const [claimed] = await tx
+            .update(users)
+            .set({ totpLastStep: result.step })
+            .where(and(eq(users.id, userId), or(isNull(users.totpLastStep), lt(users.totpLastStep, result.step))))
+            .returning({ id: users.id });
+          if (claimed === undefined) throw wrongCode();
+        });
+        await completeMfaStep(context, userId, sessionId);
+        return true;
+      },
+    },
+  };
+}

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { rolePermissions } from '@numezis/runtime';
+import type { Clock, DataAccess, Permission, Role, Tx } from '@numezis/runtime';
+import { hashToken, isWellFormedToken, newSecretToken } from '../auth/tokens.ts';
+import { memberships, sessions, tenants, users } from '../tables.ts';
+import type { SessionRow } from '../tables.ts';
+
+export interface SessionPolicy {
+  /** A session unused for this long ends. */
+  readonly idleMs: number;
+  /** A session ends this long after sign-in, however busy. */
+  readonly absoluteMs: number;
+}
+
+/** What the gateway needs to know about the caller of one request. */
+export interface ResolvedSession {
+  readonly sessionId: string;
+  readonly userId: string;
+  readonly tenantId: string | null;
+  readonly role: Role | null;
+  readonly permissions: readonly Permission[];
+  readonly mfaAt: number | null;
+  readonly mfaRequired: boolean;
+}
+
+// Refreshing last_seen_at on every request would write on every read; a minute is precise enough
+// for an idle timeout counted in tens of minutes.
+const lastSeenResolutionMs = 60_000;
+
+export async function createSession(
+  tx: Tx,
+  options: {
+    userId: string;
+    clock: Clock;
+    policy: SessionPolicy;
+    ip: string;
+    userAgent: string | null;
+    activeWorkspaceId: string | null;
+  },
+): Promise<{ token: string; session: SessionRow }> {
+  const token = newSecretToken();
+  const now = new Date(options.clock.now());
+  const [session] = await tx
+    .insert(sessions)
+    .values({
+      id: randomUUID(),
+      userId: options.userId,
+      tokenHash: hashToken(token),
+      authenticatedWith: 'PASSWORD',
+      activeWorkspaceId: options.activeWorkspaceId,
+      createdAt: now,
+      lastSeenAt: now,
+      expiresAt: new Date(now.getTime() + options.policy.absoluteMs),
+      ip: options.ip,
+      userAgent: options.userAgent,
+    })
+    .returning();
+  if (session === undefined) throw new Error('session insert returned no row');
+  return { token, session };
+}
+
+/**
+ * Replaces the session's token (after an MFA step or any change of privilege), so a token observed
+ * before the step is worthless after it.
+ */
+export async function rotateSession(tx: Tx, sessionId: string, changes: { mfaAt?: Date } = {}): Promise<string> {
+  const token = newSecretToken();
+  await tx
+    .update(sessions)
+    .set({ tokenHash: hashToken(token), ...changes })
+    .where(eq(sessions.id, sessionId));
+  return token;
+}
+
+export function isUsable(session: SessionRow, now: number, policy: SessionPolicy): boolean {
+  return (
+    session.revokedAt === null &&
+    now < session.expiresAt.getTime() &&
+    now - session.lastSeenAt.getTime() < policy.idleMs
+  );
+}
+
+/**
+ * Turns a session cookie into the caller's identity and access in the requested workspace (or the
+ * session's active one). A workspace the person is not a member of gives no access at all rather
+ * than silently acting in another one.
+ */
+export async function resolveSession(
+  dataAccess: DataAccess,
+  request: { token: string; requestedWorkspaceId: string | null; clock: Clock; policy: SessionPolicy },
+): Promise<ResolvedSession | null> {
+  if (!isWellFormedToken(request.token)) return null;
+  const now = request.clock.now();
+  const session = await dataAccess.unsafeUnscoped(async (tx) => {
+    const [row] = await tx
+      .select()
+      .from(sessions)
+      .where(eq(sessions.tokenHash, hashToken(request.token)));
+    return row;
+  });
+  if (session === undefined || !isUsable(session, now, request.policy)) return null;
+
+  return dataAccess.inScope({ userId: session.userId }, async (tx) => {
+    const [user] = await tx
+      .select({ totpSecretSealed: users.totpSecretSealed })
+      .from(users)
+      .where(eq(users.id, session.userId));
+    const workspaceId = request.requestedWorkspaceId ?? session.activeWorkspaceId;
+    const [membership] =
+      workspaceId === null
+        ? []
+        : await tx
+            .select({ role: memberships.role, mfaRequired: tenants.mfaRequired })
+            .from(memberships)
+            .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
+            .where(and(eq(memberships.userId, session.userId), eq(memberships.tenantId, workspaceId)));
+    if (now - session.lastSeenAt.getTime() > lastSeenResolutionMs) {
+      await tx
+        .update(sessions)
+        .set({ lastSeenAt: new Date(now) })
+        .where(and(eq(sessions.id, session.id), isNull(sessions.revokedAt)));
+    }
+    const hasSecondFactor = user?.totpSecretSealed !== null && user?.totpSecretSealed !== undefined;
+    const mfaRequired = session.mfaAt === null && (hasSecondFactor || membership?.mfaRequired === true);
+    const role = membership?.role ?? null;
+    return {
+      sessionId: session.id,
+      userId: session.userId,
+      tenantId: membership === undefined ? null : (workspaceId ?? null),
+      role,
+      permissions: role === null || mfaRequired ? [] : rolePermissions[role],
+      mfaAt: session.mfaAt === null ? null : Math.floor(session.mfaAt.getTime() / 1000),
+      mfaRequired,
+    };
+  });
+}
+
+export async function listSessions(tx: Tx, userId: string, now: number, policy: SessionPolicy): Promise<SessionRow[]> {
+  const rows = await tx.select().from(sessions).where(eq(sessions.userId, userId));
+  return rows
+    .filter((row) => isUsable(row, now, policy))
+    .sort((a, b) => b.lastSeenAt.getTime() - a.lastSeenAt.getTime());
+}
+
+export async function revokeSessions(tx: Tx, userId: string, ids: readonly string[], now: number): Promise<number> {
+  if (ids.length === 0) return 0;
+  const revoked = await tx
+    .update(sessions)
+    .set({ revokedAt: new Date(now) })
+    .where(and(eq(sessions.userId, userId), inArray(sessions.id, [...ids]), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return revoked.length;
+}

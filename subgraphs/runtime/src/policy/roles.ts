@@ -1,0 +1,40 @@
+/**
+ * The one policy source: built-in workspace roles, ranked, and the permissions each holds, as data.
+ * Subgraphs enforce permissions; the role × operation matrix test is generated from this file.
+ */
+export const roles = ['ADMIN', 'MANAGER', 'OPERATOR', 'VIEWER'] as const;
+export type Role = (typeof roles)[number];
+
+export const permissions = [
+  'workspace.read',
+  'workspace.manage',
+  'members.manage',
+  'accounting.read',
+  'accounting.write',
+  'documents.read',
+  'documents.write',
+  'audit.read',
+] as const;
+export type Permission = (typeof permissions)[number];
+
+const reads: readonly Permission[] = ['workspace.read', 'accounting.read', 'documents.read'];
+
+export const rolePermissions = {
+  ADMIN: [...permissions],
+  MANAGER: [...reads, 'accounting.write', 'documents.write', 'audit.read'],
+  OPERATOR: [...reads, 'accounting.write', 'documents.write'],
+  VIEWER: [...reads],
+} as const satisfies Record<Role, readonly Permission[]>;
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (roles as readonly string[]).includes(value);
+}
+
+export function isPermission(value: unknown): value is Permission {
+  return typeof value === 'string' && (permissions as readonly string[]).includes(value);
+}
+
+/** True when `role` ranks at or above `minimum` (Admin > Manager > Operator > Viewer). */
+export function roleAtLeast(role: Role, minimum: Role): boolean {
+  return roles.indexOf(role) <= roles.indexOf(minimum);
+}
