@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { asc, desc, eq, inArray } from 'drizzle-orm';
-import { badUserInput, clientError, ErrorCode, isUuid, requiredText, requirePermission } from '@numezis/runtime';
+import { badUserInput, clientError, ErrorCode, isUuid, requiredText, authorize } from '@numezis/runtime';
 import type { DataAccess, SubgraphContext } from '@numezis/runtime';
 import type { Loaders } from './loaders.ts';
 import { formatAmount, parseAmount, parseBookingDate, parseCurrency } from './money.ts';
@@ -36,11 +36,11 @@ export function accountingResolvers(dataAccess: DataAccess): GraphQLResolverMap<
   return {
     Query: {
       accounts: (_: unknown, __: unknown, context: AccountingContext) =>
-        dataAccess.inTenant(requirePermission(context.forwarded, 'accounting.read'), (tx) =>
+        dataAccess.inTenant(authorize(context.forwarded, 'Query.accounts'), (tx) =>
           tx.select().from(accounts).orderBy(asc(accounts.number)),
         ),
       journalEntries: (_: unknown, { first }: { first: number }, context: AccountingContext) =>
-        dataAccess.inTenant(requirePermission(context.forwarded, 'accounting.read'), (tx) =>
+        dataAccess.inTenant(authorize(context.forwarded, 'Query.journalEntries'), (tx) =>
           tx
             .select()
             .from(journalEntries)
@@ -48,13 +48,13 @@ export function accountingResolvers(dataAccess: DataAccess): GraphQLResolverMap<
             .limit(Math.min(Math.max(first, 0), maxPageSize)),
         ),
       journalEntry: (_: unknown, { id }: { id: string }, context: AccountingContext) => {
-        requirePermission(context.forwarded, 'accounting.read');
+        authorize(context.forwarded, 'Query.journalEntry');
         return isUuid(id) ? context.loaders.journalEntries.load(id) : null;
       },
     },
     Mutation: {
       createAccount: async (_: unknown, { input }: CreateAccountArgs, context: AccountingContext) => {
-        const tenantId = requirePermission(context.forwarded, 'accounting.write');
+        const tenantId = authorize(context.forwarded, 'Mutation.createAccount');
         const number = input.number.trim();
         if (!/^[0-9]{3,8}$/.test(number)) throw badUserInput('number', 'number must be 3 to 8 digits, e.g. 1020');
         const name = requiredText(input.name, 'name');
@@ -69,7 +69,7 @@ export function accountingResolvers(dataAccess: DataAccess): GraphQLResolverMap<
         });
       },
       postJournalEntry: async (_: unknown, { input }: PostJournalEntryArgs, context: AccountingContext) => {
-        const tenantId = requirePermission(context.forwarded, 'accounting.write');
+        const tenantId = authorize(context.forwarded, 'Mutation.postJournalEntry');
         const values = {
           bookingDate: parseBookingDate(input.bookingDate, 'bookingDate'),
           description: requiredText(input.description, 'description', 500),

@@ -1,5 +1,5 @@
 import { desc } from 'drizzle-orm';
-import { requirePermission } from '@numezis/runtime';
+import { authorize, requirePermission } from '@numezis/runtime';
 import type { DataAccess, ForwardedContext } from '@numezis/runtime';
 import type { Loaders } from './loaders.ts';
 import { auditEvents } from './tables.ts';
@@ -20,7 +20,7 @@ export function auditResolvers(dataAccess: DataAccess): AuditResolvers {
   return {
     Query: {
       auditEvents: (_: unknown, { first }: { first: number }, context: AuditContext) =>
-        dataAccess.inTenant(requirePermission(context.forwarded, 'audit.read'), (tx) =>
+        dataAccess.inTenant(authorize(context.forwarded, 'Query.auditEvents'), (tx) =>
           tx
             .select()
             .from(auditEvents)

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { desc } from 'drizzle-orm';
-import { badUserInput, isUuid, requiredText, requirePermission } from '@numezis/runtime';
+import { badUserInput, isUuid, requiredText, authorize } from '@numezis/runtime';
 import type { DataAccess, SubgraphContext } from '@numezis/runtime';
 import type { Loaders } from './loaders.ts';
 import { contentTypes, documentsTable } from './tables.ts';
@@ -27,11 +27,11 @@ export function documentsResolvers(dataAccess: DataAccess): GraphQLResolverMap<D
   return {
     Query: {
       document: (_: unknown, { id }: { id: string }, context: DocumentsContext) => {
-        requirePermission(context.forwarded, 'documents.read');
+        authorize(context.forwarded, 'Query.document');
         return isUuid(id) ? context.loaders.documents.load(id) : null;
       },
       documents: (_: unknown, { first }: { first: number }, context: DocumentsContext) =>
-        dataAccess.inTenant(requirePermission(context.forwarded, 'documents.read'), (tx) =>
+        dataAccess.inTenant(authorize(context.forwarded, 'Query.documents'), (tx) =>
           tx
             .select()
             .from(documentsTable)
@@ -41,7 +41,7 @@ export function documentsResolvers(dataAccess: DataAccess): GraphQLResolverMap<D
     },
     Mutation: {
       registerDocument: async (_: unknown, { input }: RegisterDocumentArgs, context: DocumentsContext) => {
-        const tenantId = requirePermission(context.forwarded, 'documents.write');
+        const tenantId = authorize(context.forwarded, 'Mutation.registerDocument');
         const fileName = requiredText(input.fileName, 'fileName', 255);
         const contentType = parseContentType(input.contentType);
         const journalEntryId = input.journalEntryId ?? null;

@@ -1,5 +1,7 @@
 import type { ForwardedContext } from './context/signed-context.ts';
 import { clientError, ErrorCode } from './errors.ts';
+import { operationAccess } from './policy/operations.ts';
+import type { WorkspaceOperation } from './policy/operations.ts';
 import type { Permission } from './policy/roles.ts';
 
 /** The workspace a tenant-scoped field acts in; refuses a request that acts in none. */
@@ -34,4 +36,9 @@ export function requirePermission(context: ForwardedContext, permission: Permiss
 export function requireUser(context: ForwardedContext): { userId: string; sessionId: string } {
   if (context.actor.kind !== 'user') throw clientError(ErrorCode.UNAUTHENTICATED, 'Sign in first');
   return { userId: context.actor.userId, sessionId: context.actor.sessionId };
+}
+
+/** `requirePermission` with the permission the operation registry names for `operation`. */
+export function authorize(context: ForwardedContext, operation: WorkspaceOperation): string {
+  return requirePermission(context, operationAccess[operation]);
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull } from 'drizzle-orm';
-import { badUserInput, clientError, ErrorCode, requiredText, requirePermission, requireUser } from '@numezis/runtime';
+import { badUserInput, clientError, ErrorCode, requiredText, authorize, requireUser } from '@numezis/runtime';
 import type { ForwardedContext, Role } from '@numezis/runtime';
 import { hashToken, isWellFormedToken, newSecretToken, normaliseEmail } from '../auth/tokens.ts';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
@@ -27,7 +27,7 @@ export function workspaceResolvers({ dataAccess, settings, mailer, clock }: Iden
   return {
     Query: {
       workspace: (_: unknown, __: unknown, context: IdentityContext) =>
-        context.loaders.tenants.load(requirePermission(context.forwarded, 'workspace.read')),
+        context.loaders.tenants.load(authorize(context.forwarded, 'Query.workspace')),
     },
     Mutation: {
       createWorkspace: async (_: unknown, { input }: CreateWorkspaceArgs, context: IdentityContext) => {
@@ -60,7 +60,7 @@ export function workspaceResolvers({ dataAccess, settings, mailer, clock }: Iden
       },
 
       inviteMember: async (_: unknown, { input }: InviteMemberArgs, context: IdentityContext) => {
-        const tenantId = requirePermission(context.forwarded, 'members.manage');
+        const tenantId = authorize(context.forwarded, 'Mutation.inviteMember');
         const { userId } = requireUser(context.forwarded);
         const email = normaliseEmail(input.email);
         if (email === null) throw badUserInput('email', 'email must be an email address');
@@ -126,7 +126,7 @@ export function workspaceResolvers({ dataAccess, settings, mailer, clock }: Iden
       },
 
       setMfaRequired: async (_: unknown, { required }: { required: boolean }, context: IdentityContext) => {
-        const tenantId = requirePermission(context.forwarded, 'workspace.manage');
+        const tenantId = authorize(context.forwarded, 'Mutation.setMfaRequired');
         return dataAccess.inTenant(tenantId, async (tx) => {
           const [workspace] = await tx
             .update(tenants)

@@ -1,0 +1,134 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { before, describe, it } from 'node:test';
+import { operationAccess, rolePermissions, roles } from '@numezis/runtime';
+import type { Operation, Role, WorkspaceOperation } from '@numezis/runtime';
+import { graphql } from '../src/client.ts';
+import type { Caller, GraphQLResult } from '../src/client.ts';
+import { addMember, createAccount, createWorkspace, postEntryWithReceipt } from '../src/fixtures.ts';
+import type { Workspace } from '../src/fixtures.ts';
+import { sharedStack } from '../src/shared-stack.ts';
+
+const stack = sharedStack();
+
+interface Fixture {
+  readonly entryId: string;
+  readonly documentId: string;
+  readonly debit: string;
+  readonly credit: string;
+}
+
+type Sample = (fixture: Fixture) => { query: string; variables?: Record<string, unknown> };
+
+let accountNumber = 4000;
+/** One invocation per workspace operation; the type makes a missing operation a compile error. */
+const samples: Record<WorkspaceOperation, Sample> = {
+  'Query.workspace': () => ({ query: '{ workspace { id } }' }),
+  'Query.accounts': () => ({ query: '{ accounts { id } }' }),
+  'Query.journalEntries': () => ({ query: '{ journalEntries { id } }' }),
+  'Query.journalEntry': (f) => ({
+    query: 'query ($id: ID!) { journalEntry(id: $id) { id } }',
+    variables: { id: f.entryId },
+  }),
+  'Query.document': (f) => ({
+    query: 'query ($id: ID!) { document(id: $id) { id } }',
+    variables: { id: f.documentId },
+  }),
+  'Query.documents': () => ({ query: '{ documents { id } }' }),
+  'Query.auditEvents': () => ({ query: '{ auditEvents { id } }' }),
+  'Mutation.inviteMember': () => ({
+    query: 'mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { id } }',
+    variables: { input: { email: `${randomUUID()}@example.ch`, role: 'VIEWER' } },
+  }),
+  'Mutation.setMfaRequired': () => ({ query: 'mutation { setMfaRequired(required: false) { id } }' }),
+  'Mutation.createAccount': () => ({
+    query: 'mutation ($input: CreateAccountInput!) { createAccount(input: $input) { id } }',
+    variables: { input: { number: String(++accountNumber), name: 'Matrix', type: 'EXPENSE' } },
+  }),
+  'Mutation.postJournalEntry': (f) => ({
+    query: 'mutation ($input: PostJournalEntryInput!) { postJournalEntry(input: $input) { id } }',
+    variables: {
+      input: {
+        bookingDate: '2026-05-01',
+        description: 'Matrix',
+        amount: '1.00',
+        debitAccountId: f.debit,
+        creditAccountId: f.credit,
+      },
+    },
+  }),
+  'Mutation.registerDocument': () => ({
+    query: 'mutation ($input: RegisterDocumentInput!) { registerDocument(input: $input) { id } }',
+    variables: { input: { fileName: 'matrix.pdf', contentType: 'application/pdf' } },
+  }),
+};
+
+const isWorkspaceOperation = (operation: Operation): operation is WorkspaceOperation =>
+  !['public', 'signed-in'].includes(operationAccess[operation]);
+
+describe('role × operation matrix, from the policy source', () => {
+  const members = new Map<Role, Caller>();
+  let fixture: Fixture;
+
+  before(async () => {
+    const admin: Workspace = await createWorkspace(stack, 'Matrix AG');
+    members.set('ADMIN', admin);
+    for (const role of roles.filter((candidate) => candidate !== 'ADMIN')) {
+      members.set(role, await addMember(stack, admin, role));
+    }
+    const posted = await postEntryWithReceipt(stack.gatewayUrl, admin);
+    fixture = {
+      ...posted,
+      debit: await createAccount(stack.gatewayUrl, admin, '1000'),
+      credit: await createAccount(stack.gatewayUrl, admin, '1010'),
+    };
+  });
+
+  it('has a sample for every workspace operation of the registry', () => {
+    const operations = (Object.keys(operationAccess) as Operation[]).filter(isWorkspaceOperation);
+    assert.deepEqual(operations.sort(), Object.keys(samples).sort());
+  });
+
+  for (const role of roles) {
+    it(`${role} gets exactly what its permissions say`, async () => {
+      const caller = members.get(role);
+      assert.ok(caller);
+      for (const [operation, sample] of Object.entries(samples) as [WorkspaceOperation, Sample][]) {
+        const { query, variables } = sample(fixture);
+        const result: GraphQLResult = await graphql(stack.gatewayUrl, query, {
+          as: caller,
+          ...(variables === undefined ? {} : { variables }),
+        });
+        const codes: unknown[] = (result.body.errors ?? []).map((error) => error.extensions?.code);
+        const allowed = (rolePermissions[role] as readonly string[]).includes(operationAccess[operation]);
+        if (allowed) assert.deepEqual(codes, [], `${role} should be allowed ${operation}: ${result.text}`);
+        else assert.deepEqual(codes, ['FORBIDDEN'], `${role} should be refused ${operation}: ${result.text}`);
+      }
+    });
+  }
+
+  it('refuses every operation that needs a signed-in person to an anonymous caller', async () => {
+    const signedIn = (Object.keys(operationAccess) as Operation[]).filter(
+      (operation) => operationAccess[operation] !== 'public',
+    );
+    const anonymousSamples: Partial<Record<Operation, string>> = {
+      'Mutation.revokeSession': `mutation { revokeSession(id: "${randomUUID()}") }`,
+      'Mutation.createWorkspace': 'mutation { createWorkspace(input: { name: "X" }) { id } }',
+      'Mutation.acceptInvitation': `mutation { acceptInvitation(token: "${'a'.repeat(43)}") { id } }`,
+      'Mutation.beginTotpEnrolment': 'mutation { beginTotpEnrolment { secret } }',
+      'Mutation.confirmTotpEnrolment': 'mutation { confirmTotpEnrolment(code: "123456") }',
+      'Mutation.verifyTotp': 'mutation { verifyTotp(code: "123456") }',
+    };
+    for (const operation of signedIn) {
+      const workspaceSample = isWorkspaceOperation(operation) ? samples[operation](fixture) : undefined;
+      const query = workspaceSample?.query ?? anonymousSamples[operation];
+      assert.ok(query !== undefined, `no anonymous sample for ${operation}`);
+      const result = await graphql(
+        stack.gatewayUrl,
+        query,
+        workspaceSample?.variables === undefined ? {} : { variables: workspaceSample.variables },
+      );
+      assert.equal(result.body.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED', `${operation}: ${result.text}`);
+    }
+  });
+});
