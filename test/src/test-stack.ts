@@ -39,6 +39,8 @@ export async function startTestStack(
       },
       serviceEnv: {
         ...options.serviceEnv,
+        // Tests name their client address in X-Forwarded-For, so per-IP limits stay per test.
+        gateway: { GATEWAY_TRUST_PROXY: '127.0.0.1', ...options.serviceEnv?.gateway },
         identity: { IDENTITY_MAIL_OUTBOX_DIR: outboxDir, ...options.serviceEnv?.identity },
       },
       output: 'capture',

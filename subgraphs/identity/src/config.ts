@@ -2,6 +2,7 @@ import { createConfigReader } from '@numezis/runtime';
 import type { Env } from '@numezis/runtime';
 import { createSecretBox, parseSecretBoxKey } from './crypto/secret-box.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
+import type { ThrottleRule } from './auth/throttle.ts';
 import type { SessionPolicy } from './sessions/sessions.ts';
 
 export interface IdentitySettings {
@@ -12,6 +13,12 @@ export interface IdentitySettings {
   readonly invitationTtlMs: number;
   readonly verificationTtlMs: number;
   readonly totpIssuer: string;
+  /** Brute-force limits: failed sign-ins per account and per client IP, failed codes per person. */
+  readonly throttle: {
+    readonly perAccount: ThrottleRule;
+    readonly perIp: ThrottleRule;
+    readonly perTotpUser: ThrottleRule;
+  };
 }
 
 /**
@@ -34,6 +41,9 @@ export function readIdentitySettings(env: Env, defaults: { mailOutboxDir: string
   const mailOutboxDir = reader.string('IDENTITY_MAIL_OUTBOX_DIR', defaults.mailOutboxDir) ?? defaults.mailOutboxDir;
   const idleMinutes = reader.int('IDENTITY_SESSION_IDLE_MINUTES', 30, { min: 1, max: 24 * 60 });
   const absoluteHours = reader.int('IDENTITY_SESSION_ABSOLUTE_HOURS', 12, { min: 1, max: 24 * 30 });
+  const windowMs = reader.int('IDENTITY_THROTTLE_WINDOW_MINUTES', 15, { min: 1, max: 24 * 60 }) * 60_000;
+  const perAccount = reader.int('IDENTITY_THROTTLE_MAX_FAILURES_PER_ACCOUNT', 5, { min: 1, max: 1000 });
+  const perIp = reader.int('IDENTITY_THROTTLE_MAX_FAILURES_PER_IP', 50, { min: 1, max: 100_000 });
   return reader.finish({
     // finish() throws before this is read when the key setting was bad.
     secretBox: secretBox as SecretBox,
@@ -42,5 +52,10 @@ export function readIdentitySettings(env: Env, defaults: { mailOutboxDir: string
     invitationTtlMs: 7 * 24 * 3_600_000,
     verificationTtlMs: 24 * 3_600_000,
     totpIssuer: reader.string('IDENTITY_TOTP_ISSUER', 'Numezis') ?? 'Numezis',
+    throttle: {
+      perAccount: { maxFailures: perAccount, windowMs },
+      perIp: { maxFailures: perIp, windowMs },
+      perTotpUser: { maxFailures: perAccount, windowMs },
+    },
   });
 }

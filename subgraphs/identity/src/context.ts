@@ -1,5 +1,6 @@
 import type { FastifyReply } from 'fastify';
 import type { Clock, DataAccess, SubgraphContext } from '@numezis/runtime';
+import type { Throttle } from './auth/throttle.ts';
 import type { IdentitySettings } from './config.ts';
 import type { Loaders } from './loaders.ts';
 import type { Mailer } from './mail/outbox.ts';
@@ -15,6 +16,7 @@ export interface IdentityDependencies {
   readonly settings: IdentitySettings;
   readonly mailer: Mailer;
   readonly clock: Clock;
+  readonly throttle: Throttle;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { defineApolloSubgraph } from '@numezis/runtime';
 import type { Clock, SubgraphDefinition } from '@numezis/runtime';
+import { createThrottle } from './auth/throttle.ts';
 import type { IdentitySettings } from './config.ts';
 import { sessionCookieChannel } from './context.ts';
 import type { IdentityContext } from './context.ts';
@@ -20,7 +21,8 @@ export function createIdentitySubgraph(
   return defineApolloSubgraph<IdentityContext>({
     ...identitySubgraph,
     files,
-    resolvers: ({ dataAccess }) => identityResolvers({ dataAccess, settings, mailer, clock }),
+    resolvers: ({ dataAccess }) =>
+      identityResolvers({ dataAccess, settings, mailer, clock, throttle: createThrottle(dataAccess, clock) }),
     context: ({ dataAccess }, forwarded, { reply }) => ({
       forwarded,
       loaders: createLoaders(dataAccess, forwarded),

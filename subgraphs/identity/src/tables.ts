@@ -2,6 +2,7 @@ import {
   bigint,
   boolean,
   customType,
+  integer,
   pgSchema,
   primaryKey,
   smallint,
@@ -88,6 +89,12 @@ export const invitations = identity.table('invitations', {
   createdAt: at('created_at').notNull(),
   expiresAt: at('expires_at').notNull(),
   acceptedAt: at('accepted_at'),
+});
+
+export const authAttempts = identity.table('auth_attempts', {
+  key: text('key').primaryKey(),
+  windowStart: at('window_start').notNull(),
+  failures: integer('failures').notNull(),
 });
 
 export type TenantRow = typeof tenants.$inferSelect;

@@ -17,7 +17,7 @@ interface SignInArgs {
 
 const wrongCredentials = () => clientError(ErrorCode.UNAUTHENTICATED, 'Email or password is wrong');
 
-export function accountResolvers({ dataAccess, settings, mailer, clock }: IdentityDependencies) {
+export function accountResolvers({ dataAccess, settings, mailer, clock, throttle }: IdentityDependencies) {
   const { sessionPolicy } = settings;
 
   return {
@@ -110,15 +110,26 @@ export function accountResolvers({ dataAccess, settings, mailer, clock }: Identi
 
       signIn: async (_: unknown, { input }: SignInArgs, context: IdentityContext) => {
         const email = normaliseEmail(input.email);
+        const accountKey = `password:${email ?? input.email.trim().toLowerCase().slice(0, 254)}`;
+        const limits = [
+          { key: accountKey, rule: settings.throttle.perAccount },
+          { key: `ip:${context.forwarded.clientIp}`, rule: settings.throttle.perIp },
+        ];
+        await throttle.assertAllowed(limits);
         const [user] =
           email === null
             ? []
             : await dataAccess.unsafeUnscoped((tx) => tx.select().from(users).where(eq(users.email, email)));
-        if (user?.passwordHash === null || user?.passwordHash === undefined) {
-          await verifyAgainstDummy(input.password);
+        const passwordHash = user?.passwordHash ?? null;
+        const valid =
+          passwordHash === null
+            ? await verifyAgainstDummy(input.password)
+            : await verifyPassword(input.password, passwordHash);
+        if (user === undefined || !valid) {
+          await throttle.recordFailure(limits);
           throw wrongCredentials();
         }
-        if (!(await verifyPassword(input.password, user.passwordHash))) throw wrongCredentials();
+        await throttle.clear([accountKey]);
         if (user.emailVerifiedAt === null) {
           throw clientError(ErrorCode.UNAUTHENTICATED, 'Confirm your email address first', {
             reason: 'EMAIL_NOT_VERIFIED',

@@ -11,7 +11,7 @@ const pendingAad = (userId: string) => `identity.users.totp_pending:${userId}`;
 
 const wrongCode = () => badUserInput('code', 'The code is wrong or was already used');
 
-export function mfaResolvers({ dataAccess, settings, clock }: IdentityDependencies) {
+export function mfaResolvers({ dataAccess, settings, clock, throttle }: IdentityDependencies) {
   const { secretBox } = settings;
 
   /** After a passed second factor: a fresh token for the session, marked with the MFA time. */
@@ -20,6 +20,22 @@ export function mfaResolvers({ dataAccess, settings, clock }: IdentityDependenci
       rotateSession(tx, sessionId, { mfaAt: new Date(clock.now()) }),
     );
     context.session.set(token, Math.floor(settings.sessionPolicy.absoluteMs / 1000));
+  };
+
+  const codeLimits = (context: IdentityContext, userId: string) => [
+    { key: `totp:${userId}`, rule: settings.throttle.perTotpUser },
+    { key: `ip:${context.forwarded.clientIp}`, rule: settings.throttle.perIp },
+  ];
+
+  /** Runs a code check under the brute-force limits; a wrong code is counted, then refused. */
+  const checkCode = async (context: IdentityContext, userId: string, check: () => Promise<boolean>) => {
+    const limits = codeLimits(context, userId);
+    await throttle.assertAllowed(limits);
+    if (!(await check())) {
+      await throttle.recordFailure(limits);
+      throw wrongCode();
+    }
+    await throttle.clear([`totp:${userId}`]);
   };
 
   return {
@@ -51,45 +67,50 @@ export function mfaResolvers({ dataAccess, settings, clock }: IdentityDependenci
 
       confirmTotpEnrolment: async (_: unknown, { code }: { code: string }, context: IdentityContext) => {
         const { userId, sessionId } = requireUser(context.forwarded);
-        await dataAccess.inScope({ userId }, async (tx) => {
-          const [user] = await tx.select().from(users).where(eq(users.id, userId));
-          if (user?.totpPendingSealed === null || user?.totpPendingSealed === undefined) {
-            throw clientError(ErrorCode.BAD_REQUEST, 'Start the enrolment first');
-          }
-          const secret = secretBox.open(user.totpPendingSealed, pendingAad(userId));
-          const result = verifyTotp(secret, code, { clock, lastUsedStep: null });
-          if (!result.ok) throw wrongCode();
-          await tx
-            .update(users)
-            .set({
-              totpSecretSealed: secretBox.seal(secret, totpAad(userId)),
-              totpPendingSealed: null,
-              totpLastStep: result.step,
-            })
-            .where(eq(users.id, userId));
-        });
+        await checkCode(context, userId, () =>
+          dataAccess.inScope({ userId }, async (tx) => {
+            const [user] = await tx.select().from(users).where(eq(users.id, userId));
+            if (user?.totpPendingSealed === null || user?.totpPendingSealed === undefined) {
+              throw clientError(ErrorCode.BAD_REQUEST, 'Start the enrolment first');
+            }
+            const secret = secretBox.open(user.totpPendingSealed, pendingAad(userId));
+            const result = verifyTotp(secret, code, { clock, lastUsedStep: null });
+            if (!result.ok) return false;
+            await tx
+              .update(users)
+              .set({
+                totpSecretSealed: secretBox.seal(secret, totpAad(userId)),
+                totpPendingSealed: null,
+                totpLastStep: result.step,
+              })
+              .where(eq(users.id, userId));
+            return true;
+          }),
+        );
         await completeMfaStep(context, userId, sessionId);
         return true;
       },
 
       verifyTotp: async (_: unknown, { code }: { code: string }, context: IdentityContext) => {
         const { userId, sessionId } = requireUser(context.forwarded);
-        await dataAccess.inScope({ userId }, async (tx) => {
-          const [user] = await tx.select().from(users).where(eq(users.id, userId));
-          if (user?.totpSecretSealed === null || user?.totpSecretSealed === undefined) {
-            throw clientError(ErrorCode.BAD_REQUEST, 'No authenticator is enrolled');
-          }
-          const secret = secretBox.open(user.totpSecretSealed, totpAad(userId));
-          const result = verifyTotp(secret, code, { clock, lastUsedStep: user.totpLastStep });
-          if (!result.ok) throw wrongCode();
-          // Conditional on the step, so two requests racing with the same code cannot both pass.
-          const [claimed] = await tx
-            .update(users)
-            .set({ totpLastStep: result.step })
-            .where(and(eq(users.id, userId), or(isNull(users.totpLastStep), lt(users.totpLastStep, result.step))))
-            .returning({ id: users.id });
-          if (claimed === undefined) throw wrongCode();
-        });
+        await checkCode(context, userId, () =>
+          dataAccess.inScope({ userId }, async (tx) => {
+            const [user] = await tx.select().from(users).where(eq(users.id, userId));
+            if (user?.totpSecretSealed === null || user?.totpSecretSealed === undefined) {
+              throw clientError(ErrorCode.BAD_REQUEST, 'No authenticator is enrolled');
+            }
+            const secret = secretBox.open(user.totpSecretSealed, totpAad(userId));
+            const result = verifyTotp(secret, code, { clock, lastUsedStep: user.totpLastStep });
+            if (!result.ok) return false;
+            // Conditional on the step, so two requests racing with the same code cannot both pass.
+            const [claimed] = await tx
+              .update(users)
+              .set({ totpLastStep: result.step })
+              .where(and(eq(users.id, userId), or(isNull(users.totpLastStep), lt(users.totpLastStep, result.step))))
+              .returning({ id: users.id });
+            return claimed !== undefined;
+          }),
+        );
         await completeMfaStep(context, userId, sessionId);
         return true;
       },
