@@ -62,7 +62,7 @@ export const sessions = identity.table('sessions', {
   userId: uuid('user_id').notNull(),
   tokenHash: bytea('token_hash').notNull(),
   activeWorkspaceId: uuid('active_workspace_id'),
-  authenticatedWith: text('authenticated_with', { enum: ['PASSWORD'] }).notNull(),
+  authenticatedWith: text('authenticated_with', { enum: ['PASSWORD', 'PASSKEY'] }).notNull(),
   mfaAt: at('mfa_at'),
   createdAt: at('created_at').notNull(),
   lastSeenAt: at('last_seen_at').notNull(),

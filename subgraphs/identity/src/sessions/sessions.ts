@@ -37,6 +37,9 @@ export async function createSession(
     ip: string;
     userAgent: string | null;
     activeWorkspaceId: string | null;
+    /** How the person proved who they are; a passkey with user verification is itself MFA. */
+    method?: 'PASSWORD' | 'PASSKEY';
+    mfaAt?: Date | null;
   },
 ): Promise<{ token: string; session: SessionRow }> {
   const token = newSecretToken();
@@ -47,7 +50,8 @@ export async function createSession(
       id: randomUUID(),
       userId: options.userId,
       tokenHash: hashToken(token),
-      authenticatedWith: 'PASSWORD',
+      authenticatedWith: options.method ?? 'PASSWORD',
+      mfaAt: options.mfaAt ?? null,
       activeWorkspaceId: options.activeWorkspaceId,
       createdAt: now,
       lastSeenAt: now,
