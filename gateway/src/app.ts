@@ -17,7 +17,7 @@ import { createHealthCheck } from './health.ts';
 import { createGatewayContext, workspaceHeader } from './request-context.ts';
 import type { GatewayContext } from './request-context.ts';
 import { sessionCookiePlugin } from './session-cookie-plugin.ts';
-import { createSessionResolver } from './session-resolver.ts';
+import { createApiKeyResolver, createSessionResolver } from './session-resolver.ts';
 import { SignedDataSource } from './signed-data-source.ts';
 import { createSubgraphFetcher } from './subgraph-fetcher.ts';
 import { loadSupergraph } from './supergraph.ts';
@@ -51,10 +51,10 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   if (config.authMode === 'session' && identityUrl === undefined) {
     throw new StartupError('GATEWAY_AUTH_MODE=session needs an identity subgraph in the supergraph (or set it to off)');
   }
-  const resolveSession =
-    identityUrl === undefined
-      ? null
-      : createSessionResolver({ identityGraphqlUrl: identityUrl, fetcher: fetcher.fetch, signer });
+  const identityOptions =
+    identityUrl === undefined ? null : { identityGraphqlUrl: identityUrl, fetcher: fetcher.fetch, signer };
+  const resolveSession = identityOptions === null ? null : createSessionResolver(identityOptions);
+  const resolveApiKey = identityOptions === null ? null : createApiKeyResolver(identityOptions);
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
     logger: app.log,
@@ -91,13 +91,20 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   await app.register(fastifyCors, {
     origin: [...config.corsOrigins],
     credentials: true,
-    allowedHeaders: ['content-type', 'apollo-require-preflight', 'x-apollo-operation-name', workspaceHeader],
+    allowedHeaders: [
+      'content-type',
+      'authorization',
+      'apollo-require-preflight',
+      'x-apollo-operation-name',
+      workspaceHeader,
+    ],
     maxAge: 600,
   });
   await app.register(fastifyApollo(server), {
     path: '/graphql',
     method: ['GET', 'POST'],
-    context: async (request) => createGatewayContext(request, { authMode: config.authMode, signer, resolveSession }),
+    context: async (request) =>
+      createGatewayContext(request, { authMode: config.authMode, signer, resolveSession, resolveApiKey }),
   });
   await app.ready();
 

@@ -4,7 +4,7 @@ import type { ContextSigner, ForwardedContext } from '@numezis/runtime';
 import type { AuthMode } from './config.ts';
 import { readSessionCookie } from './session-cookie.ts';
 import type { SessionInstruction } from './session-cookie.ts';
-import type { SessionResolver } from './session-resolver.ts';
+import type { ApiKeyResolver, SessionResolver } from './session-resolver.ts';
 
 export interface GatewayContext {
   readonly forwarded: ForwardedContext;
@@ -22,7 +22,12 @@ const maxUserAgentLength = 512;
 
 export async function createGatewayContext(
   request: FastifyRequest,
-  options: { authMode: AuthMode; signer: ContextSigner; resolveSession: SessionResolver | null },
+  options: {
+    authMode: AuthMode;
+    signer: ContextSigner;
+    resolveSession: SessionResolver | null;
+    resolveApiKey: ApiKeyResolver | null;
+  },
 ): Promise<GatewayContext> {
   const userAgent = request.headers['user-agent'];
   const basics = {
@@ -33,8 +38,19 @@ export async function createGatewayContext(
   let forwarded = anonymousContext(basics);
   let staleSession = false;
   const workspaceId = requestedWorkspace(request);
+  const bearer = bearerToken(request);
   const token = readSessionCookie(request.headers.cookie);
-  if (options.authMode === 'session' && token !== null && options.resolveSession !== null) {
+  if (options.authMode === 'session' && bearer !== null && options.resolveApiKey !== null) {
+    // A partner's key: the one workspace and role it was made for, whatever else the request says.
+    const resolved = await options.resolveApiKey(bearer, basics);
+    if (resolved === null) {
+      throw clientError(ErrorCode.UNAUTHENTICATED, 'The API key is invalid or revoked', { http: { status: 401 } });
+    }
+    if (workspaceId !== null && workspaceId !== resolved.tenantId) {
+      throw clientError(ErrorCode.FORBIDDEN, 'This API key acts in another workspace', { http: { status: 403 } });
+    }
+    forwarded = resolved;
+  } else if (options.authMode === 'session' && token !== null && options.resolveSession !== null) {
     const resolved = await options.resolveSession(token, workspaceId, basics);
     if (resolved === null) staleSession = true;
     else forwarded = resolved;
@@ -45,6 +61,16 @@ export async function createGatewayContext(
     outgoingSession: { instruction: null },
     staleSession,
   };
+}
+
+function bearerToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (header === undefined) return null;
+  const match = /^Bearer (\S+)$/i.exec(header);
+  if (match === null) {
+    throw clientError(ErrorCode.UNAUTHENTICATED, 'Authorization must be "Bearer <API key>"', { http: { status: 401 } });
+  }
+  return match[1] ?? null;
 }
 
 function requestedWorkspace(request: FastifyRequest): string | null {

@@ -64,3 +64,47 @@ function parseSession(value: unknown, basics: RequestBasics): ForwardedContext |
     mfaRequired,
   };
 }
+
+export type ApiKeyResolver = (key: string, basics: RequestBasics) => Promise<ForwardedContext | null>;
+
+/** Asks identity which workspace and role a bearer API key holds, once per client request. */
+export function createApiKeyResolver(options: {
+  identityGraphqlUrl: string;
+  fetcher: Fetcher;
+  signer: ContextSigner;
+}): ApiKeyResolver {
+  const url = new URL('/internal/api-keys/resolve', options.identityGraphqlUrl).toString();
+  return async (key, basics) => {
+    let body: { apiKey?: unknown };
+    try {
+      const response = await options.fetcher(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          [contextHeader]: options.signer.sign(anonymousContext(basics), 'identity'),
+        },
+        body: JSON.stringify({ key }),
+      });
+      if (!response.ok) throw new Error(`identity answered ${response.status}`);
+      body = (await response.json()) as { apiKey?: unknown };
+    } catch (error) {
+      throw new GraphQLError('Authentication is unavailable right now', {
+        extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, http: { status: 503 } },
+        originalError: error as Error,
+      });
+    }
+    if (typeof body.apiKey !== 'object' || body.apiKey === null) return null;
+    const { keyId, tenantId, role, permissions } = body.apiKey as Record<string, unknown>;
+    if (!isUuid(keyId) || !isUuid(tenantId) || !isRole(role)) return null;
+    if (!Array.isArray(permissions) || !permissions.every(isPermission)) return null;
+    return {
+      ...basics,
+      actor: { kind: 'apiKey', keyId },
+      tenantId,
+      role,
+      permissions,
+      mfaAt: null,
+      mfaRequired: false,
+    };
+  };
+}

@@ -3,6 +3,8 @@ import type { Env } from '@numezis/runtime';
 import { createSecretBox, parseSecretBoxKey } from './crypto/secret-box.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
 import type { ThrottleRule } from './auth/throttle.ts';
+import { readWebAuthnSettings } from './passkeys/settings.ts';
+import type { WebAuthnSettings } from './passkeys/settings.ts';
 import type { SessionPolicy } from './sessions/sessions.ts';
 
 export interface IdentitySettings {
@@ -13,6 +15,10 @@ export interface IdentitySettings {
   readonly invitationTtlMs: number;
   readonly verificationTtlMs: number;
   readonly totpIssuer: string;
+  /** Passkeys: the relying party and the origins whose ceremonies are accepted. */
+  readonly webauthn: WebAuthnSettings;
+  /** Sensitive actions (creating API keys, ...) need an MFA step at most this long ago. */
+  readonly recentMfaMs: number;
   /** Brute-force limits: failed sign-ins per account and per client IP, failed codes per person. */
   readonly throttle: {
     readonly perAccount: ThrottleRule;
@@ -52,6 +58,8 @@ export function readIdentitySettings(env: Env, defaults: { mailOutboxDir: string
     invitationTtlMs: 7 * 24 * 3_600_000,
     verificationTtlMs: 24 * 3_600_000,
     totpIssuer: reader.string('IDENTITY_TOTP_ISSUER', 'Numezis') ?? 'Numezis',
+    webauthn: readWebAuthnSettings(reader),
+    recentMfaMs: reader.int('IDENTITY_RECENT_MFA_MINUTES', 10, { min: 1, max: 24 * 60 }) * 60_000,
     throttle: {
       perAccount: { maxFailures: perAccount, windowMs },
       perIp: { maxFailures: perIp, windowMs },

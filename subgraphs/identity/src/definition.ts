@@ -9,7 +9,7 @@ import { fileOutbox } from './mail/outbox.ts';
 import type { Mailer } from './mail/outbox.ts';
 import * as files from './paths.ts';
 import { identityResolvers } from './resolvers/index.ts';
-import { registerSessionResolution } from './sessions/internal-route.ts';
+import { registerApiKeyResolution, registerSessionResolution } from './sessions/internal-route.ts';
 
 export const identitySubgraph = { name: 'identity', defaultPort: 4001, defaultDataDir: files.defaultDataDir };
 
@@ -28,7 +28,9 @@ export function createIdentitySubgraph(
       loaders: createLoaders(dataAccess, forwarded),
       session: sessionCookieChannel(reply),
     }),
-    routes: (app, { dataAccess }) =>
-      registerSessionResolution(app, { dataAccess, clock, policy: settings.sessionPolicy }),
+    routes: (app, { dataAccess }) => {
+      registerSessionResolution(app, { dataAccess, clock, policy: settings.sessionPolicy });
+      registerApiKeyResolution(app, { dataAccess, clock });
+    },
   });
 }

@@ -97,6 +97,44 @@ export const authAttempts = identity.table('auth_attempts', {
   failures: integer('failures').notNull(),
 });
 
+export const passkeys = identity.table('passkeys', {
+  id: uuid('id').primaryKey(),
+  userId: uuid('user_id').notNull(),
+  credentialId: text('credential_id').notNull(),
+  publicKeySealed: text('public_key_sealed').notNull(),
+  counter: bigint('counter', { mode: 'number' }).notNull(),
+  transports: text('transports').array().notNull(),
+  name: text('name').notNull(),
+  createdAt: at('created_at').notNull(),
+  lastUsedAt: at('last_used_at'),
+});
+
+export const webauthnChallenges = identity.table('webauthn_challenges', {
+  challengeHash: bytea('challenge_hash').primaryKey(),
+  userId: uuid('user_id'),
+  sessionId: uuid('session_id'),
+  purpose: text('purpose', { enum: ['REGISTER', 'AUTHENTICATE'] }).notNull(),
+  createdAt: at('created_at').notNull(),
+  expiresAt: at('expires_at').notNull(),
+  usedAt: at('used_at'),
+});
+
+export type PasskeyRow = typeof passkeys.$inferSelect;
+
+export const apiKeys = identity.table('api_keys', {
+  tenantId: uuid('tenant_id').notNull(),
+  id: uuid('id').primaryKey(),
+  name: text('name').notNull(),
+  role: text('role', { enum: roles }).notNull(),
+  tokenHash: bytea('token_hash').notNull(),
+  hint: text('hint').notNull(),
+  createdBy: uuid('created_by').notNull(),
+  createdAt: at('created_at').notNull(),
+  lastUsedAt: at('last_used_at'),
+  revokedAt: at('revoked_at'),
+});
+
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type TenantRow = typeof tenants.$inferSelect;
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;

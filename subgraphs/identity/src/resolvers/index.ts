@@ -1,6 +1,8 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { accountResolvers } from './account.ts';
+import { apiKeyResolvers } from './api-keys.ts';
+import { memberResolvers } from './members.ts';
 import { mfaResolvers } from './mfa.ts';
 import { workspaceResolvers } from './workspaces.ts';
 
@@ -8,9 +10,12 @@ export function identityResolvers(dependencies: IdentityDependencies): GraphQLRe
   const account = accountResolvers(dependencies);
   const workspaces = workspaceResolvers(dependencies);
   const mfa = mfaResolvers(dependencies);
+  const keys = apiKeyResolvers(dependencies);
+  const members = memberResolvers(dependencies);
   return {
-    Query: { ...account.Query, ...workspaces.Query },
-    Mutation: { ...account.Mutation, ...workspaces.Mutation, ...mfa.Mutation },
+    Query: { ...account.Query, ...workspaces.Query, ...keys.Query },
+    Mutation: { ...account.Mutation, ...workspaces.Mutation, ...mfa.Mutation, ...keys.Mutation, ...members.Mutation },
+    ApiKey: keys.ApiKey,
     Session: account.Session,
     Tenant: workspaces.Tenant,
     User: workspaces.User,

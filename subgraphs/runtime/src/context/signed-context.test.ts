@@ -104,6 +104,12 @@ describe('signed context between gateway and subgraphs', () => {
     }
   });
 
+  it('carries an API key as the actor', () => {
+    const { signer, verifier } = setup();
+    const asKey: ForwardedContext = { ...context, actor: { kind: 'apiKey', keyId: context.tenantId ?? '' } };
+    assert.deepEqual(verifier.verify(signer.sign(asKey, 'accounting')), { ok: true, context: asKey });
+  });
+
   it('refuses claims of the wrong shape even when signed', () => {
     const { signer, verifier } = setup();
     for (const bad of [

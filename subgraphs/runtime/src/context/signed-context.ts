@@ -23,7 +23,10 @@ export const maxTokenLifetimeSeconds = 60;
 const clockSkewSeconds = 5;
 
 export type Actor =
-  { readonly kind: 'anonymous' } | { readonly kind: 'user'; readonly userId: string; readonly sessionId: string };
+  | { readonly kind: 'anonymous' }
+  | { readonly kind: 'user'; readonly userId: string; readonly sessionId: string }
+  /** A partner integration, acting in the one workspace and with the one role its key was made for. */
+  | { readonly kind: 'apiKey'; readonly keyId: string };
 
 export interface ForwardedContext {
   readonly requestId: string;
@@ -240,6 +243,8 @@ function parseForwardedContext(value: unknown): ForwardedContext | null {
   if (actor.kind === 'anonymous') parsedActor = { kind: 'anonymous' };
   else if (actor.kind === 'user' && isUuid(actor.userId) && isUuid(actor.sessionId)) {
     parsedActor = { kind: 'user', userId: actor.userId, sessionId: actor.sessionId };
+  } else if (actor.kind === 'apiKey' && isUuid(actor.keyId)) {
+    parsedActor = { kind: 'apiKey', keyId: actor.keyId };
   } else return null;
   return { requestId, clientIp, userAgent, actor: parsedActor, tenantId, role, permissions, mfaAt, mfaRequired };
 }

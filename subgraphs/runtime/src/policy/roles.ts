@@ -14,6 +14,7 @@ export const permissions = [
   'documents.read',
   'documents.write',
   'audit.read',
+  'apikeys.manage',
 ] as const;
 export type Permission = (typeof permissions)[number];
 

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { and, desc, eq, isNull } from 'drizzle-orm';
+import { authorize, clientError, ErrorCode, isUuid, requiredText, roleAtLeast } from '@numezis/runtime';
+import type { ForwardedContext, Role } from '@numezis/runtime';
+import { hashToken, newApiKey } from '../auth/tokens.ts';
+import type { IdentityContext, IdentityDependencies } from '../context.ts';
+import { apiKeys } from '../tables.ts';
+import type { ApiKeyRow } from '../tables.ts';
+
+interface CreateApiKeyArgs {
+  input: { name: string; role: Role };
+}
+
+/** Sensitive actions need a person who passed MFA within the last few minutes, not just a session. */
+export function requireRecentMfa(context: ForwardedContext, now: number, windowMs: number): void {
+  if (context.actor.kind !== 'user' || context.mfaAt === null || now - context.mfaAt * 1000 > windowMs) {
+    throw clientError(ErrorCode.FORBIDDEN, 'Confirm with your second factor first', { reason: 'MFA_STEP_UP_REQUIRED' });
+  }
+}
+
+export function apiKeyResolvers({ dataAccess, settings, clock }: IdentityDependencies) {
+  return {
+    Query: {
+      apiKeys: (_: unknown, __: unknown, context: IdentityContext) =>
+        dataAccess.inTenant(authorize(context.forwarded, 'Query.apiKeys'), (tx) =>
+          tx.select().from(apiKeys).where(isNull(apiKeys.revokedAt)).orderBy(desc(apiKeys.createdAt)),
+        ),
+    },
+    Mutation: {
+      createApiKey: async (_: unknown, { input }: CreateApiKeyArgs, context: IdentityContext) => {
+        const { forwarded } = context;
+        const tenantId = authorize(forwarded, 'Mutation.createApiKey');
+        requireRecentMfa(forwarded, clock.now(), settings.recentMfaMs);
+        const name = requiredText(input.name, 'name', 100);
+        // A key never holds more than the person who made it.
+        if (forwarded.role === null || !roleAtLeast(forwarded.role, input.role)) {
+          throw clientError(ErrorCode.FORBIDDEN, 'A key cannot hold a higher role than yours');
+        }
+        const secret = newApiKey();
+        const createdBy = forwarded.actor.kind === 'user' ? forwarded.actor.userId : '';
+        const [apiKey] = await dataAccess.inTenant(tenantId, (tx) =>
+          tx
+            .insert(apiKeys)
+            .values({
+              tenantId,
+              id: randomUUID(),
+              name,
+              role: input.role,
+              tokenHash: hashToken(secret),
+              hint: secret.slice(0, 8),
+              createdBy,
+              createdAt: new Date(clock.now()),
+            })
+            .returning(),
+        );
+        // The only time the key is ever shown.
+        return { apiKey, secret };
+      },
+      revokeApiKey: async (_: unknown, { id }: { id: string }, context: IdentityContext) => {
+        const tenantId = authorize(context.forwarded, 'Mutation.revokeApiKey');
+        const revoked = isUuid(id)
+          ? await dataAccess.inTenant(tenantId, (tx) =>
+              tx
+                .update(apiKeys)
+                .set({ revokedAt: new Date(clock.now()) })
+                .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
+                .returning({ id: apiKeys.id }),
+            )
+          : [];
+        if (revoked.length === 0) throw clientError(ErrorCode.NOT_FOUND, 'API key not found');
+        return true;
+      },
+    },
+    ApiKey: {
+      createdAt: (key: ApiKeyRow) => key.createdAt.toISOString(),
+      lastUsedAt: (key: ApiKeyRow) => key.lastUsedAt?.toISOString() ?? null,
+    },
+  };
+}
