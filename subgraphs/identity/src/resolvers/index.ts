@@ -3,7 +3,9 @@ import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { accountResolvers } from './account.ts';
 import { apiKeyResolvers } from './api-keys.ts';
 import { memberResolvers } from './members.ts';
+import { recoveryResolvers } from './recovery.ts';
 import { mfaResolvers } from './mfa.ts';
+import { passkeyResolvers } from './passkeys.ts';
 import { workspaceResolvers } from './workspaces.ts';
 
 export function identityResolvers(dependencies: IdentityDependencies): GraphQLResolverMap<IdentityContext> {
@@ -12,10 +14,22 @@ export function identityResolvers(dependencies: IdentityDependencies): GraphQLRe
   const mfa = mfaResolvers(dependencies);
   const keys = apiKeyResolvers(dependencies);
   const members = memberResolvers(dependencies);
+  const recovery = recoveryResolvers(dependencies);
+  const passkeys = passkeyResolvers(dependencies);
   return {
     Query: { ...account.Query, ...workspaces.Query, ...keys.Query },
-    Mutation: { ...account.Mutation, ...workspaces.Mutation, ...mfa.Mutation, ...keys.Mutation, ...members.Mutation },
+    Mutation: {
+      ...account.Mutation,
+      ...workspaces.Mutation,
+      ...mfa.Mutation,
+      ...keys.Mutation,
+      ...members.Mutation,
+      ...recovery.Mutation,
+      ...passkeys.Mutation,
+    },
     ApiKey: keys.ApiKey,
+    Me: { ...recovery.Me, ...passkeys.Me },
+    Passkey: passkeys.Passkey,
     Session: account.Session,
     Tenant: workspaces.Tenant,
     User: workspaces.User,

@@ -156,3 +156,13 @@ export async function revokeSessions(tx: Tx, userId: string, ids: readonly strin
     .returning({ id: sessions.id });
   return revoked.length;
 }
+
+/** Ends every session of a person (after a password reset, or when an Admin says so). */
+export async function revokeAllSessions(tx: Tx, userId: string, now: number): Promise<number> {
+  const revoked = await tx
+    .update(sessions)
+    .set({ revokedAt: new Date(now) })
+    .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
+    .returning({ id: sessions.id });
+  return revoked.length;
+}
