@@ -23,6 +23,7 @@ const typeDefs = parse(`
 describe('the gateway serves any composed supergraph', () => {
   let subgraph: ApolloServer;
   let gateway: Gateway;
+  let supergraphPath: string;
 
   before(async () => {
     subgraph = new ApolloServer({
@@ -35,12 +36,15 @@ describe('the gateway serves any composed supergraph', () => {
     const composition = composeServices([{ name: 'products', url, typeDefs }]);
     assert.equal(composition.errors, undefined);
     const dir = await mkdtemp(join(tmpdir(), 'supergraph-'));
-    const supergraphPath = join(dir, 'supergraph.graphql');
+    supergraphPath = join(dir, 'supergraph.graphql');
     await writeFile(supergraphPath, composition.supergraphSdl ?? '');
     gateway = await createGateway(
       readGatewayConfig({
         CONTEXT_SIGNING_KEY: generateContextKeyPair('k1').signingKey,
         GATEWAY_SUPERGRAPH_PATH: supergraphPath,
+        // A foreign graph has no identity subgraph to authenticate against.
+        GATEWAY_AUTH_MODE: 'off',
+        GATEWAY_CORS_ORIGINS: 'https://app.numezis.ch',
         LOG_LEVEL: 'warn',
       }),
     );
@@ -59,6 +63,33 @@ describe('the gateway serves any composed supergraph', () => {
     });
     assert.equal(response.statusCode, 200);
     assert.deepEqual(response.json(), { data: { topProducts: [{ upc: '1', name: 'Table' }] } });
+  });
+
+  it('lets only the listed browser origins send credentialed requests', async () => {
+    const preflight = (origin: string) =>
+      gateway.app.inject({
+        method: 'OPTIONS',
+        url: '/graphql',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+      });
+    const allowed = await preflight('https://app.numezis.ch');
+    assert.equal(allowed.headers['access-control-allow-origin'], 'https://app.numezis.ch');
+    assert.equal(allowed.headers['access-control-allow-credentials'], 'true');
+    const refused = await preflight('https://evil.example');
+    assert.equal(refused.headers['access-control-allow-origin'], undefined);
+  });
+
+  it('refuses to start with session authentication when there is no identity subgraph', async () => {
+    await assert.rejects(
+      createGateway(
+        readGatewayConfig({
+          CONTEXT_SIGNING_KEY: generateContextKeyPair('k1').signingKey,
+          GATEWAY_SUPERGRAPH_PATH: supergraphPath,
+          LOG_LEVEL: 'warn',
+        }),
+      ),
+      /GATEWAY_AUTH_MODE=session needs an identity subgraph/,
+    );
   });
 
   it('reports ready when its subgraphs answer', async () => {
