@@ -42,6 +42,13 @@ const samples: Record<WorkspaceOperation, Sample> = {
   }),
   'Mutation.setMfaRequired': () => ({ query: 'mutation { setMfaRequired(required: false) { id } }' }),
   'Mutation.setMemberRole': () => ({ query: `mutation { setMemberRole(userId: "${randomUUID()}", role: VIEWER) }` }),
+  'Mutation.createCustomRole': () => ({
+    query: 'mutation ($input: CreateCustomRoleInput!) { createCustomRole(input: $input) { id } }',
+    variables: { input: { name: `Matrix ${randomUUID()}`, baseRole: 'VIEWER' } },
+  }),
+  'Mutation.assignCustomRole': () => ({
+    query: `mutation { assignCustomRole(userId: "${randomUUID()}", customRoleId: "${randomUUID()}") }`,
+  }),
   'Mutation.removeMember': () => ({ query: `mutation { removeMember(userId: "${randomUUID()}") }` }),
   'Mutation.revokeMemberSessions': () => ({ query: `mutation { revokeMemberSessions(userId: "${randomUUID()}") }` }),
   'Query.apiKeys': () => ({ query: '{ apiKeys { id } }' }),
@@ -133,6 +140,12 @@ describe('role × operation matrix, from the policy source', () => {
       'Mutation.beginTotpEnrolment': 'mutation { beginTotpEnrolment { secret } }',
       'Mutation.confirmTotpEnrolment': 'mutation { confirmTotpEnrolment(code: "123456") }',
       'Mutation.verifyTotp': 'mutation { verifyTotp(code: "123456") }',
+      'Mutation.generateRecoveryCodes': 'mutation { generateRecoveryCodes }',
+      'Mutation.useRecoveryCode': 'mutation { useRecoveryCode(code: "ABCDE-FGHIJ") }',
+      'Mutation.beginPasskeyRegistration': 'mutation { beginPasskeyRegistration }',
+      'Mutation.finishPasskeyRegistration': 'mutation { finishPasskeyRegistration(response: "{}", name: "Key") { id } }',
+      'Mutation.verifyPasskey': 'mutation { verifyPasskey(response: "{}") }',
+      'Mutation.revokePasskey': `mutation { revokePasskey(id: "${randomUUID()}") }`,
     };
     for (const operation of signedIn) {
       const workspaceSample = isWorkspaceOperation(operation) ? samples[operation](fixture) : undefined;

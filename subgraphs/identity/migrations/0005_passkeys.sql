@@ -4,7 +4,7 @@ CREATE TABLE identity.passkeys (
   id uuid PRIMARY KEY,
   user_id uuid NOT NULL REFERENCES identity.users (id),
   -- As the browser reports it (base64url); an assertion names its credential by this id.
-  credential_id text NOT NULL UNIQUE CHECK (credential_id ~ '^[A-Za-z0-9_-]{1,1400}$'),
+  credential_id text NOT NULL UNIQUE CHECK (credential_id ~ '^[A-Za-z0-9_-]+$' AND length(credential_id) <= 1400),
   -- The COSE public key, sealed with the identity service key and bound to the user and credential,
   -- so a row edited to point at another person's account no longer verifies anything.
   public_key_sealed text NOT NULL,

@@ -2,12 +2,14 @@ import type DataLoader from 'dataloader';
 import { eq, inArray } from 'drizzle-orm';
 import { groupBy, isUuid, tenantLoader } from '@numezis/runtime';
 import type { DataAccess, ForwardedContext, Role } from '@numezis/runtime';
-import { memberships, tenants, users } from './tables.ts';
-import type { TenantRow, UserRow } from './tables.ts';
+import { customRoles, memberships, tenants, users } from './tables.ts';
+import type { CustomRoleRow, TenantRow, UserRow } from './tables.ts';
 
 export interface MemberRow {
   readonly user: UserRow;
+  /** The built-in role, or the base role a custom role ranks as. */
   readonly role: Role;
+  readonly customRole: CustomRoleRow | null;
 }
 
 export interface Loaders {
@@ -38,14 +40,18 @@ export function createLoaders(dataAccess: DataAccess, context: ForwardedContext)
     }),
     members: tenantLoader(dataAccess, tenantId, async (tx, tenantIds) => {
       const rows = await tx
-        .select({ tenantId: memberships.tenantId, role: memberships.role, user: users })
+        .select({ tenantId: memberships.tenantId, role: memberships.role, user: users, customRole: customRoles })
         .from(memberships)
         .innerJoin(users, eq(users.id, memberships.userId))
+        .leftJoin(customRoles, eq(customRoles.id, memberships.customRoleId))
         .where(inArray(memberships.tenantId, tenantIds.filter(isUuid)))
         .orderBy(users.displayName);
       const grouped = groupBy(rows, (row) => row.tenantId);
       return new Map(
-        tenantIds.map((id) => [id, (grouped.get(id) ?? []).map((row) => ({ user: row.user, role: row.role }))]),
+        tenantIds.map((id) => [
+          id,
+          (grouped.get(id) ?? []).map((row) => ({ user: row.user, role: row.role, customRole: row.customRole })),
+        ]),
       );
     }),
   };

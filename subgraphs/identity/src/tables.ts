@@ -52,6 +52,7 @@ export const memberships = identity.table(
     tenantId: uuid('tenant_id').notNull(),
     userId: uuid('user_id').notNull(),
     role: text('role', { enum: roles }).notNull(),
+    customRoleId: uuid('custom_role_id'),
     createdAt: at('created_at').notNull().defaultNow(),
   },
   (table) => [primaryKey({ columns: [table.tenantId, table.userId] })],
@@ -152,6 +153,17 @@ export const recoveryCodes = identity.table(
   (table) => [primaryKey({ columns: [table.userId, table.codeHash] })],
 );
 
+export const customRoles = identity.table('custom_roles', {
+  tenantId: uuid('tenant_id').notNull(),
+  id: uuid('id').primaryKey(),
+  name: text('name').notNull(),
+  baseRole: text('base_role', { enum: roles }).notNull(),
+  addedPermissions: text('added_permissions').array().notNull(),
+  removedPermissions: text('removed_permissions').array().notNull(),
+  createdAt: at('created_at').notNull(),
+});
+
+export type CustomRoleRow = typeof customRoles.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type TenantRow = typeof tenants.$inferSelect;
 export type UserRow = typeof users.$inferSelect;

@@ -4,6 +4,7 @@ import { badUserInput, clientError, ErrorCode, requiredText, requireUser } from 
 import { hashPassword, validatePasswordPolicy, verifyAgainstDummy, verifyPassword } from '../auth/password.ts';
 import { hashToken, isWellFormedToken, newSecretToken, normaliseEmail } from '../auth/tokens.ts';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
+import { userHasPasskey } from '../passkeys/passkeys.ts';
 import { createSession, listSessions, revokeSessions } from '../sessions/sessions.ts';
 import { emailVerifications, memberships, tenants, users } from '../tables.ts';
 import type { SessionRow } from '../tables.ts';
@@ -158,7 +159,11 @@ export function accountResolvers({ dataAccess, settings, mailer, clock, throttle
           return created.token;
         });
         context.session.set(token, Math.floor(sessionPolicy.absoluteMs / 1000));
-        return { mfaPending: user.totpSecretSealed !== null };
+        // A passkey is a second factor as much as TOTP is (see resolveSession).
+        const mfaPending =
+          user.totpSecretSealed !== null ||
+          (await dataAccess.inScope({ userId: user.id }, (tx) => userHasPasskey(tx, user.id)));
+        return { mfaPending };
       },
 
       signOut: async (_: unknown, __: unknown, context: IdentityContext) => {

@@ -2,6 +2,7 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { accountResolvers } from './account.ts';
 import { apiKeyResolvers } from './api-keys.ts';
+import { customRoleResolvers } from './custom-roles.ts';
 import { memberResolvers } from './members.ts';
 import { recoveryResolvers } from './recovery.ts';
 import { mfaResolvers } from './mfa.ts';
@@ -15,6 +16,7 @@ export function identityResolvers(dependencies: IdentityDependencies): GraphQLRe
   const keys = apiKeyResolvers(dependencies);
   const members = memberResolvers(dependencies);
   const recovery = recoveryResolvers(dependencies);
+  const roles = customRoleResolvers(dependencies);
   const passkeys = passkeyResolvers(dependencies);
   return {
     Query: { ...account.Query, ...workspaces.Query, ...keys.Query },
@@ -26,12 +28,14 @@ export function identityResolvers(dependencies: IdentityDependencies): GraphQLRe
       ...members.Mutation,
       ...recovery.Mutation,
       ...passkeys.Mutation,
+      ...roles.Mutation,
     },
     ApiKey: keys.ApiKey,
     Me: { ...recovery.Me, ...passkeys.Me },
     Passkey: passkeys.Passkey,
     Session: account.Session,
-    Tenant: workspaces.Tenant,
+    Tenant: { ...workspaces.Tenant, ...roles.Tenant },
+    CustomRole: roles.CustomRole,
     User: workspaces.User,
     Invitation: workspaces.Invitation,
   } as GraphQLResolverMap<IdentityContext>;

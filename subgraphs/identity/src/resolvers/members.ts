@@ -8,7 +8,11 @@ const notAMember = () => clientError(ErrorCode.NOT_FOUND, 'No such member');
 
 /** Nobody grants what they do not hold, and a workspace never loses its last Admin. */
 async function assertAdminsRemain(tx: Tx, userId: string, nextRole: Role | null): Promise<void> {
-  const admins = await tx.select({ userId: memberships.userId }).from(memberships).where(eq(memberships.role, 'ADMIN'));
+  // Only a plain Admin counts: a custom role ranked as Admin may lack what managing the workspace needs.
+  const admins = await tx
+    .select({ userId: memberships.userId })
+    .from(memberships)
+    .where(and(eq(memberships.role, 'ADMIN'), isNull(memberships.customRoleId)));
   const remaining = admins.filter((admin) => admin.userId !== userId).length + (nextRole === 'ADMIN' ? 1 : 0);
   if (remaining === 0) {
     throw clientError(ErrorCode.BAD_USER_INPUT, 'A workspace needs at least one Admin', { field: 'userId' });
@@ -32,7 +36,7 @@ export function memberResolvers({ dataAccess, clock }: IdentityDependencies) {
           await assertAdminsRemain(tx, args.userId, args.role);
           const updated = await tx
             .update(memberships)
-            .set({ role: args.role })
+            .set({ role: args.role, customRoleId: null })
             .where(eq(memberships.userId, args.userId))
             .returning({ userId: memberships.userId });
           if (updated.length === 0) throw notAMember();

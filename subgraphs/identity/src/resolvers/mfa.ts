@@ -2,6 +2,7 @@ import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { badUserInput, clientError, ErrorCode, requireUser } from '@numezis/runtime';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { base32Encode, generateTotpSecret, otpauthUri, verifyTotp } from '../mfa/totp.ts';
+import { userHasPasskey } from '../passkeys/passkeys.ts';
 import { rotateSession } from '../sessions/sessions.ts';
 import { users } from '../tables.ts';
 
@@ -46,9 +47,12 @@ export function mfaResolvers({ dataAccess, settings, clock, throttle }: Identity
         const email = await dataAccess.inScope({ userId }, async (tx) => {
           const [user] = await tx.select().from(users).where(eq(users.id, userId));
           if (user === undefined) throw clientError(ErrorCode.UNAUTHENTICATED, 'Sign in first');
-          // Replacing an existing second factor needs that factor: a stolen password alone must
-          // not be enough to enrol the thief's authenticator.
-          if (user.totpSecretSealed !== null && context.forwarded.mfaAt === null) {
+          // Replacing or adding a second factor needs the existing one (TOTP or a passkey): a stolen
+          // password alone must not be enough to enrol the thief's authenticator.
+          if (
+            context.forwarded.mfaAt === null &&
+            (user.totpSecretSealed !== null || (await userHasPasskey(tx, userId)))
+          ) {
             throw clientError(ErrorCode.FORBIDDEN, 'Verify your current authenticator first', {
               reason: 'MFA_REQUIRED',
             });

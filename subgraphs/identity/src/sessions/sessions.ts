@@ -3,7 +3,9 @@ import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { rolePermissions } from '@numezis/runtime';
 import type { Clock, DataAccess, Permission, Role, Tx } from '@numezis/runtime';
 import { hashToken, isWellFormedToken, newSecretToken } from '../auth/tokens.ts';
-import { memberships, sessions, tenants, users } from '../tables.ts';
+import { customRolePermissions } from '../custom-role-permissions.ts';
+import { userHasPasskey } from '../passkeys/passkeys.ts';
+import { customRoles, memberships, sessions, tenants, users } from '../tables.ts';
 import type { SessionRow } from '../tables.ts';
 
 export interface SessionPolicy {
@@ -115,9 +117,10 @@ export async function resolveSession(
       workspaceId === null
         ? []
         : await tx
-            .select({ role: memberships.role, mfaRequired: tenants.mfaRequired })
+            .select({ role: memberships.role, mfaRequired: tenants.mfaRequired, customRole: customRoles })
             .from(memberships)
             .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
+            .leftJoin(customRoles, eq(customRoles.id, memberships.customRoleId))
             .where(and(eq(memberships.userId, session.userId), eq(memberships.tenantId, workspaceId)));
     if (now - session.lastSeenAt.getTime() > lastSeenResolutionMs) {
       await tx
@@ -125,7 +128,11 @@ export async function resolveSession(
         .set({ lastSeenAt: new Date(now) })
         .where(and(eq(sessions.id, session.id), isNull(sessions.revokedAt)));
     }
-    const hasSecondFactor = user?.totpSecretSealed !== null && user?.totpSecretSealed !== undefined;
+    // A passkey is a second factor like TOTP: a password-only session must pass one before acting.
+    // Looked up only while the session has passed none, so a full session costs no extra query.
+    const hasSecondFactor =
+      (user?.totpSecretSealed !== null && user?.totpSecretSealed !== undefined) ||
+      (session.mfaAt === null && (await userHasPasskey(tx, session.userId)));
     const mfaRequired = session.mfaAt === null && (hasSecondFactor || membership?.mfaRequired === true);
     const role = membership?.role ?? null;
     return {
@@ -133,7 +140,12 @@ export async function resolveSession(
       userId: session.userId,
       tenantId: membership === undefined ? null : (workspaceId ?? null),
       role,
-      permissions: role === null || mfaRequired ? [] : rolePermissions[role],
+      permissions:
+        role === null || mfaRequired
+          ? []
+          : membership?.customRole
+            ? customRolePermissions(membership.customRole)
+            : rolePermissions[role],
       mfaAt: session.mfaAt === null ? null : Math.floor(session.mfaAt.getTime() / 1000),
       mfaRequired,
     };

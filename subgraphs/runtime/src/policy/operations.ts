@@ -42,6 +42,8 @@ export const operationAccess = {
   'Mutation.revokeApiKey': 'apikeys.manage',
   'Mutation.inviteMember': 'members.manage',
   'Mutation.setMemberRole': 'members.manage',
+  'Mutation.createCustomRole': 'members.manage',
+  'Mutation.assignCustomRole': 'members.manage',
   'Mutation.removeMember': 'members.manage',
   'Mutation.revokeMemberSessions': 'members.manage',
   'Mutation.setMfaRequired': 'workspace.manage',

@@ -39,3 +39,27 @@ export function isPermission(value: unknown): value is Permission {
 export function roleAtLeast(role: Role, minimum: Role): boolean {
   return roles.indexOf(role) <= roles.indexOf(minimum);
 }
+
+/**
+ * A workspace's custom role: it ranks as its built-in base role and holds that role's permissions,
+ * plus the added ones, minus the removed ones.
+ */
+export function effectivePermissions(
+  baseRole: Role,
+  added: readonly Permission[] = [],
+  removed: readonly Permission[] = [],
+): Permission[] {
+  const granted = new Set<Permission>([...rolePermissions[baseRole], ...added]);
+  for (const permission of removed) granted.delete(permission);
+  return permissions.filter((permission) => granted.has(permission));
+}
+
+/** GraphQL spells permissions as enum values: `accounting.write` is `ACCOUNTING_WRITE`. */
+export function permissionFromEnum(value: string): Permission | null {
+  const candidate = value.toLowerCase().replace('_', '.');
+  return isPermission(candidate) ? candidate : null;
+}
+
+export function permissionToEnum(permission: Permission): string {
+  return permission.replace('.', '_').toUpperCase();
+}

@@ -1,0 +1,348 @@
+import assert from 'node:assert/strict';
+import { createHash, generateKeyPairSync, randomBytes, randomUUID, sign } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { after, before, beforeEach, describe, it } from 'node:test';
+import { isoCBOR } from '@simplewebauthn/server/helpers';
+import { eq } from 'drizzle-orm';
+import { createTestDatabases, manualClock } from '@numezis/runtime';
+import type { DataAccess, TestDatabases } from '@numezis/runtime';
+import { createDataAccess } from '@numezis/runtime/db/data-access';
+import { openServiceDatabase } from '@numezis/runtime/db/database';
+import type { ServiceDatabase } from '@numezis/runtime/db/database';
+import { loadMigrations } from '@numezis/runtime/db/migrate';
+import { serviceDatabaseNames } from '@numezis/runtime/db/roles';
+import { createSecretBox } from '../crypto/secret-box.ts';
+import { migrationsDir } from '../paths.ts';
+import { passkeys, sessions, users } from '../tables.ts';
+import { beginAuthentication, beginRegistration, finishRegistration, verifyAssertion } from './passkeys.ts';
+import type { PasskeyDependencies } from './passkeys.ts';
+import type { ChallengeBinding } from './challenges.ts';
+
+// Runs against PostgreSQL when DATABASE_URL is set, against PGlite otherwise.
+const origin = 'https://app.numezis.test';
+const rpId = 'numezis.test';
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
+const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest();
+
+/**
+ * A software authenticator (ES256, "none" attestation), enough to drive the real verification code
+ * with responses a browser would send, including ones a browser would not (no UV, a stale counter).
+ */
+class SoftAuthenticator {
+  readonly credentialId = randomBytes(16);
+  readonly #privateKey: KeyObject;
+  readonly #cosePublicKey: Uint8Array;
+  counter = 0;
+
+  constructor() {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    this.#privateKey = privateKey;
+    const jwk = publicKey.export({ format: 'jwk' });
+    this.#cosePublicKey = isoCBOR.encode(
+      new Map<number, number | Uint8Array>([
+        [1, 2],
+        [3, -7],
+        [-1, 1],
+        [-2, new Uint8Array(Buffer.from(jwk.x ?? '', 'base64url'))],
+        [-3, new Uint8Array(Buffer.from(jwk.y ?? '', 'base64url'))],
+      ]),
+    );
+  }
+
+  #authData(flags: number, attested: boolean): Buffer {
+    const counter = Buffer.alloc(4);
+    counter.writeUInt32BE(this.counter);
+    const parts = [sha256(rpId), Buffer.from([flags]), counter];
+    if (attested) {
+      const length = Buffer.alloc(2);
+      length.writeUInt16BE(this.credentialId.length);
+      parts.push(Buffer.alloc(16), length, this.credentialId, Buffer.from(this.#cosePublicKey));
+    }
+    return Buffer.concat(parts);
+  }
+
+  create(optionsJson: string, options: { origin?: string; userVerified?: boolean } = {}): string {
+    const { challenge } = JSON.parse(optionsJson) as { challenge: string };
+    const clientData = JSON.stringify({ type: 'webauthn.create', challenge, origin: options.origin ?? origin });
+    const attestationObject = isoCBOR.encode(
+      new Map<string, string | Map<string, string> | Uint8Array>([
+        ['fmt', 'none'],
+        ['attStmt', new Map<string, string>()],
+        ['authData', new Uint8Array(this.#authData((options.userVerified ?? true) ? 0x45 : 0x41, true))],
+      ]),
+    );
+    return JSON.stringify({
+      id: b64(this.credentialId),
+      rawId: b64(this.credentialId),
+      type: 'public-key',
+      response: { clientDataJSON: b64(Buffer.from(clientData)), attestationObject: b64(attestationObject) },
+      clientExtensionResults: {},
+    });
+  }
+
+  get(optionsJson: string, options: { userVerified?: boolean; countUp?: boolean } = {}): string {
+    const { challenge } = JSON.parse(optionsJson) as { challenge: string };
+    if (options.countUp ?? true) this.counter += 1;
+    const clientData = Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge, origin }));
+    const authData = this.#authData((options.userVerified ?? true) ? 0x05 : 0x01, false);
+    const signature = sign('sha256', Buffer.concat([authData, sha256(clientData)]), this.#privateKey);
+    return JSON.stringify({
+      id: b64(this.credentialId),
+      rawId: b64(this.credentialId),
+      type: 'public-key',
+      response: { clientDataJSON: b64(clientData), authenticatorData: b64(authData), signature: b64(signature) },
+      clientExtensionResults: {},
+    });
+  }
+}
+
+const codeOf = (error: unknown) => (error as { extensions?: { code?: unknown } }).extensions?.code;
+const rejectsWith = (code: string) => (error: unknown) => codeOf(error) === code;
+
+describe('passkeys', () => {
+  let databases: TestDatabases;
+  let database: ServiceDatabase;
+  let dataAccess: DataAccess;
+  const clock = manualClock(Date.parse('2026-03-01T09:00:00Z'));
+  let dependencies: PasskeyDependencies;
+
+  before(async () => {
+    databases = await createTestDatabases(process.env, ['identity']);
+    database = await openServiceDatabase(databases.settingsFor('identity'), serviceDatabaseNames('identity'));
+    await database.migrate(await loadMigrations(migrationsDir));
+    dataAccess = createDataAccess(database.db);
+    dependencies = {
+      dataAccess,
+      secretBox: createSecretBox(randomBytes(32), 'test'),
+      webauthn: { rpId, rpName: 'Numezis', origins: [origin] },
+      clock,
+    };
+  });
+  after(async () => {
+    await database.close();
+    await databases.dispose();
+  });
+
+  /** A person with one session, which passed no second factor. */
+  async function person(): Promise<{ userId: string; sessionId: string }> {
+    const userId = randomUUID();
+    const sessionId = randomUUID();
+    const now = new Date(clock.now());
+    await dataAccess.unsafeUnscoped(async (tx) => {
+      await tx.insert(users).values({ id: userId, displayName: 'Test', email: `${userId}@example.ch` });
+      await tx.insert(sessions).values({
+        id: sessionId,
+        userId,
+        tokenHash: randomBytes(32),
+        authenticatedWith: 'PASSWORD',
+        createdAt: now,
+        lastSeenAt: now,
+        expiresAt: new Date(clock.now() + 3_600_000),
+      });
+    });
+    return { userId, sessionId };
+  }
+
+  async function registered(): Promise<{ userId: string; sessionId: string; authenticator: SoftAuthenticator }> {
+    const caller = await person();
+    const authenticator = new SoftAuthenticator();
+    const options = await beginRegistration(dependencies, { ...caller, mfaAt: null });
+    await finishRegistration(dependencies, caller, { response: authenticator.create(options), name: 'Laptop' });
+    return { ...caller, authenticator };
+  }
+
+  const anonymous: ChallengeBinding = { purpose: 'AUTHENTICATE', sessionId: null, allowUnbound: true };
+  const signIn = async (authenticator: SoftAuthenticator, options: Parameters<SoftAuthenticator['get']>[1] = {}) =>
+    verifyAssertion(dependencies, {
+      response: authenticator.get(await beginAuthentication(dependencies, null), options),
+      binding: anonymous,
+    });
+
+  beforeEach(() => clock.advance(1_000));
+
+  it('registers a passkey with the key sealed, and signs in with it', async () => {
+    const { userId, authenticator } = await registered();
+    const [row] = await dataAccess.inScope({ userId }, (tx) =>
+      tx.select().from(passkeys).where(eq(passkeys.userId, userId)),
+    );
+    assert.equal(row?.credentialId, b64(authenticator.credentialId));
+    assert.equal(row?.name, 'Laptop');
+    assert.match(row?.publicKeySealed ?? '', /^v1\.test\./);
+
+    assert.equal((await signIn(authenticator)).userId, userId);
+    const [after] = await dataAccess.inScope({ userId }, (tx) =>
+      tx.select().from(passkeys).where(eq(passkeys.userId, userId)),
+    );
+    assert.equal(after?.counter, 1);
+    assert.notEqual(after?.lastUsedAt, null);
+  });
+
+  it('asks for user verification at registration and refuses a passkey created without it', async () => {
+    const caller = await person();
+    const options = JSON.parse(await beginRegistration(dependencies, { ...caller, mfaAt: null })) as {
+      authenticatorSelection: unknown;
+      rp: unknown;
+    };
+    assert.deepEqual(options.authenticatorSelection, {
+      residentKey: 'preferred',
+      userVerification: 'required',
+      requireResidentKey: false,
+    });
+    assert.deepEqual(options.rp, { name: 'Numezis', id: rpId });
+    const again = await beginRegistration(dependencies, { ...caller, mfaAt: null });
+    await assert.rejects(
+      finishRegistration(dependencies, caller, {
+        response: new SoftAuthenticator().create(again, { userVerified: false }),
+        name: 'No PIN',
+      }),
+      rejectsWith('BAD_USER_INPUT'),
+    );
+  });
+
+  it('refuses an assertion without user verification, and one whose counter did not go up', async () => {
+    const { authenticator } = await registered();
+    await assert.rejects(signIn(authenticator, { userVerified: false }), rejectsWith('UNAUTHENTICATED'));
+    await signIn(authenticator);
+    await assert.rejects(signIn(authenticator, { countUp: false }), rejectsWith('UNAUTHENTICATED'));
+    await signIn(authenticator);
+  });
+
+  it('accepts an authenticator without a counter (always zero)', async () => {
+    const { userId, authenticator } = await registered();
+    assert.equal((await signIn(authenticator, { countUp: false })).userId, userId);
+    assert.equal((await signIn(authenticator, { countUp: false })).userId, userId);
+  });
+
+  it('spends a challenge once, even on a failed attempt, and lets it expire after two minutes', async () => {
+    const { authenticator } = await registered();
+    const response = authenticator.get(await beginAuthentication(dependencies, null));
+    await verifyAssertion(dependencies, { response, binding: anonymous });
+    await assert.rejects(verifyAssertion(dependencies, { response, binding: anonymous }), rejectsWith('NOT_FOUND'));
+
+    const options = await beginAuthentication(dependencies, null);
+    await assert.rejects(
+      verifyAssertion(dependencies, {
+        response: authenticator.get(options, { userVerified: false }),
+        binding: anonymous,
+      }),
+      rejectsWith('UNAUTHENTICATED'),
+    );
+    await assert.rejects(
+      verifyAssertion(dependencies, { response: authenticator.get(options), binding: anonymous }),
+      rejectsWith('NOT_FOUND'),
+    );
+
+    const stale = await beginAuthentication(dependencies, null);
+    clock.advance(2 * 60_000 + 1);
+    await assert.rejects(
+      verifyAssertion(dependencies, { response: authenticator.get(stale), binding: anonymous }),
+      rejectsWith('NOT_FOUND'),
+    );
+  });
+
+  it('binds a registration challenge to the session that asked for it', async () => {
+    const caller = await person();
+    const other = await person();
+    const authenticator = new SoftAuthenticator();
+    const options = await beginRegistration(dependencies, { ...caller, mfaAt: null });
+    await assert.rejects(
+      finishRegistration(dependencies, other, { response: authenticator.create(options), name: 'Stolen' }),
+      rejectsWith('NOT_FOUND'),
+    );
+    await assert.rejects(
+      finishRegistration(
+        dependencies,
+        { ...caller, sessionId: other.sessionId },
+        {
+          response: authenticator.create(options),
+          name: 'Stolen',
+        },
+      ),
+      rejectsWith('NOT_FOUND'),
+    );
+  });
+
+  it('refuses a registration from an origin that is not configured', async () => {
+    const caller = await person();
+    const authenticator = new SoftAuthenticator();
+    const options = await beginRegistration(dependencies, { ...caller, mfaAt: null });
+    await assert.rejects(
+      finishRegistration(dependencies, caller, {
+        response: authenticator.create(options, { origin: 'https://evil.test' }),
+        name: 'Phished',
+      }),
+      rejectsWith('BAD_USER_INPUT'),
+    );
+  });
+
+  it('binds a second-factor challenge to its session and the passkey to its owner', async () => {
+    const { userId, sessionId, authenticator } = await registered();
+    const intruder = await person();
+    const bound = (caller: { userId: string; sessionId: string }): ChallengeBinding => ({
+      purpose: 'AUTHENTICATE',
+      userId: caller.userId,
+      sessionId: caller.sessionId,
+      allowUnbound: false,
+    });
+    // An anonymous challenge cannot serve as this session's second factor.
+    const unbound = await beginAuthentication(dependencies, null);
+    await assert.rejects(
+      verifyAssertion(dependencies, {
+        response: authenticator.get(unbound),
+        userId,
+        binding: bound({ userId, sessionId }),
+      }),
+      rejectsWith('NOT_FOUND'),
+    );
+    // Another person's passkey is no second factor for this person.
+    const theirs = await beginAuthentication(dependencies, intruder);
+    await assert.rejects(
+      verifyAssertion(dependencies, {
+        response: authenticator.get(theirs),
+        userId: intruder.userId,
+        binding: bound(intruder),
+      }),
+      rejectsWith('UNAUTHENTICATED'),
+    );
+    const own = await beginAuthentication(dependencies, { userId, sessionId });
+    assert.deepEqual(
+      (JSON.parse(own) as { allowCredentials: { id: string }[] }).allowCredentials.map((entry) => entry.id),
+      [b64(authenticator.credentialId)],
+    );
+    const result = await verifyAssertion(dependencies, {
+      response: authenticator.get(own),
+      userId,
+      binding: bound({ userId, sessionId }),
+    });
+    assert.equal(result.userId, userId);
+  });
+
+  it('does not verify with a key moved to another person', async () => {
+    const { userId, authenticator } = await registered();
+    const other = await person();
+    await dataAccess.inScope({ userId }, (tx) =>
+      tx.update(passkeys).set({ userId: other.userId }).where(eq(passkeys.userId, userId)),
+    );
+    await assert.rejects(signIn(authenticator), rejectsWith('UNAUTHENTICATED'));
+  });
+
+  it('needs the second factor before another one is added', async () => {
+    const { userId, sessionId } = await registered();
+    await assert.rejects(beginRegistration(dependencies, { userId, sessionId, mfaAt: null }), rejectsWith('FORBIDDEN'));
+    await beginRegistration(dependencies, { userId, sessionId, mfaAt: Math.floor(clock.now() / 1000) });
+  });
+
+  it('answers malformed responses as bad input', async () => {
+    const caller = await person();
+    for (const response of ['not json', '{}', JSON.stringify({ id: 'a', rawId: 'a', type: 'public-key' })]) {
+      await assert.rejects(
+        verifyAssertion(dependencies, { response, binding: anonymous }),
+        rejectsWith('BAD_USER_INPUT'),
+      );
+      await assert.rejects(
+        finishRegistration(dependencies, caller, { response, name: 'x' }),
+        rejectsWith('BAD_USER_INPUT'),
+      );
+    }
+  });
+});
