@@ -42,6 +42,12 @@ const samples: Record<WorkspaceOperation, Sample> = {
   }),
   'Mutation.setMfaRequired': () => ({ query: 'mutation { setMfaRequired(required: false) { id } }' }),
   'Mutation.setMemberRole': () => ({ query: `mutation { setMemberRole(userId: "${randomUUID()}", role: VIEWER) }` }),
+  'Mutation.linkFiduciary': () => ({
+    query: `mutation { linkFiduciary(fiduciaryWorkspaceId: "${randomUUID()}", role: VIEWER) }`,
+  }),
+  'Mutation.unlinkFiduciary': () => ({
+    query: `mutation { unlinkFiduciary(fiduciaryWorkspaceId: "${randomUUID()}") }`,
+  }),
   'Mutation.createCustomRole': () => ({
     query: 'mutation ($input: CreateCustomRoleInput!) { createCustomRole(input: $input) { id } }',
     variables: { input: { name: `Matrix ${randomUUID()}`, baseRole: 'VIEWER' } },
@@ -143,7 +149,8 @@ describe('role × operation matrix, from the policy source', () => {
       'Mutation.generateRecoveryCodes': 'mutation { generateRecoveryCodes }',
       'Mutation.useRecoveryCode': 'mutation { useRecoveryCode(code: "ABCDE-FGHIJ") }',
       'Mutation.beginPasskeyRegistration': 'mutation { beginPasskeyRegistration }',
-      'Mutation.finishPasskeyRegistration': 'mutation { finishPasskeyRegistration(response: "{}", name: "Key") { id } }',
+      'Mutation.finishPasskeyRegistration':
+        'mutation { finishPasskeyRegistration(response: "{}", name: "Key") { id } }',
       'Mutation.verifyPasskey': 'mutation { verifyPasskey(response: "{}") }',
       'Mutation.revokePasskey': `mutation { revokePasskey(id: "${randomUUID()}") }`,
     };

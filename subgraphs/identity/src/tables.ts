@@ -163,6 +163,18 @@ export const customRoles = identity.table('custom_roles', {
   createdAt: at('created_at').notNull(),
 });
 
+export const fiduciaryLinks = identity.table(
+  'fiduciary_links',
+  {
+    tenantId: uuid('tenant_id').notNull(),
+    fiduciaryTenantId: uuid('fiduciary_tenant_id').notNull(),
+    role: text('role', { enum: roles }).notNull(),
+    createdBy: uuid('created_by').notNull(),
+    createdAt: at('created_at').notNull(),
+  },
+  (table) => [primaryKey({ columns: [table.tenantId, table.fiduciaryTenantId] })],
+);
+
 export type CustomRoleRow = typeof customRoles.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type TenantRow = typeof tenants.$inferSelect;

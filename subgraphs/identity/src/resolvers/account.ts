@@ -6,7 +6,7 @@ import { hashToken, isWellFormedToken, newSecretToken, normaliseEmail } from '..
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { userHasPasskey } from '../passkeys/passkeys.ts';
 import { createSession, listSessions, revokeSessions } from '../sessions/sessions.ts';
-import { emailVerifications, memberships, tenants, users } from '../tables.ts';
+import { emailVerifications, fiduciaryLinks, memberships, tenants, users } from '../tables.ts';
 import type { SessionRow } from '../tables.ts';
 
 interface SignUpArgs {
@@ -35,12 +35,21 @@ export function accountResolvers({ dataAccess, settings, mailer, clock, throttle
             .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
             .where(eq(memberships.userId, userId))
             .orderBy(tenants.name);
+          // Client workspaces linked to a firm the person belongs to, unless they are a member there too.
+          const linked = await tx
+            .select({ workspace: tenants, role: fiduciaryLinks.role })
+            .from(fiduciaryLinks)
+            .innerJoin(memberships, eq(memberships.tenantId, fiduciaryLinks.fiduciaryTenantId))
+            .innerJoin(tenants, eq(tenants.id, fiduciaryLinks.tenantId))
+            .where(eq(memberships.userId, userId));
+          const direct = new Set(access.map((entry) => entry.workspace.id));
+          const workspaces = [...access, ...linked.filter((entry) => !direct.has(entry.workspace.id))];
           const sessions = await listSessions(tx, userId, clock.now(), sessionPolicy);
           return {
             user,
             email: user.email ?? '',
             totpEnabled: user.totpSecretSealed !== null,
-            workspaces: access,
+            workspaces,
             sessions: sessions.map((session) => ({ ...session, current: session.id === sessionId })),
           };
         });

@@ -3,6 +3,7 @@ import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { accountResolvers } from './account.ts';
 import { apiKeyResolvers } from './api-keys.ts';
 import { customRoleResolvers } from './custom-roles.ts';
+import { fiduciaryResolvers } from './fiduciary.ts';
 import { memberResolvers } from './members.ts';
 import { recoveryResolvers } from './recovery.ts';
 import { mfaResolvers } from './mfa.ts';
@@ -17,6 +18,7 @@ export function identityResolvers(dependencies: IdentityDependencies): GraphQLRe
   const members = memberResolvers(dependencies);
   const recovery = recoveryResolvers(dependencies);
   const roles = customRoleResolvers(dependencies);
+  const fiduciary = fiduciaryResolvers(dependencies);
   const passkeys = passkeyResolvers(dependencies);
   return {
     Query: { ...account.Query, ...workspaces.Query, ...keys.Query },
@@ -29,12 +31,14 @@ export function identityResolvers(dependencies: IdentityDependencies): GraphQLRe
       ...recovery.Mutation,
       ...passkeys.Mutation,
       ...roles.Mutation,
+      ...fiduciary.Mutation,
     },
     ApiKey: keys.ApiKey,
     Me: { ...recovery.Me, ...passkeys.Me },
     Passkey: passkeys.Passkey,
     Session: account.Session,
-    Tenant: { ...workspaces.Tenant, ...roles.Tenant },
+    Tenant: { ...workspaces.Tenant, ...roles.Tenant, ...fiduciary.Tenant },
+    FiduciaryLink: fiduciary.FiduciaryLink,
     CustomRole: roles.CustomRole,
     User: workspaces.User,
     Invitation: workspaces.Invitation,

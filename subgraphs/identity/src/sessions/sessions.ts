@@ -5,7 +5,7 @@ import type { Clock, DataAccess, Permission, Role, Tx } from '@numezis/runtime';
 import { hashToken, isWellFormedToken, newSecretToken } from '../auth/tokens.ts';
 import { customRolePermissions } from '../custom-role-permissions.ts';
 import { userHasPasskey } from '../passkeys/passkeys.ts';
-import { customRoles, memberships, sessions, tenants, users } from '../tables.ts';
+import { customRoles, fiduciaryLinks, memberships, sessions, tenants, users } from '../tables.ts';
 import type { SessionRow } from '../tables.ts';
 
 export interface SessionPolicy {
@@ -113,7 +113,7 @@ export async function resolveSession(
       .from(users)
       .where(eq(users.id, session.userId));
     const workspaceId = request.requestedWorkspaceId ?? session.activeWorkspaceId;
-    const [membership] =
+    const [direct] =
       workspaceId === null
         ? []
         : await tx
@@ -122,6 +122,21 @@ export async function resolveSession(
             .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
             .leftJoin(customRoles, eq(customRoles.id, memberships.customRoleId))
             .where(and(eq(memberships.userId, session.userId), eq(memberships.tenantId, workspaceId)));
+    // No individual membership: perhaps the person works here for a fiduciary firm linked to it.
+    const [linked] =
+      workspaceId === null || direct !== undefined
+        ? []
+        : await tx
+            .select({ role: fiduciaryLinks.role, mfaRequired: tenants.mfaRequired })
+            .from(fiduciaryLinks)
+            .innerJoin(
+              memberships,
+              and(eq(memberships.tenantId, fiduciaryLinks.fiduciaryTenantId), eq(memberships.userId, session.userId)),
+            )
+            .innerJoin(tenants, eq(tenants.id, fiduciaryLinks.tenantId))
+            .where(eq(fiduciaryLinks.tenantId, workspaceId))
+            .limit(1);
+    const membership = direct ?? (linked === undefined ? undefined : { ...linked, customRole: null });
     if (now - session.lastSeenAt.getTime() > lastSeenResolutionMs) {
       await tx
         .update(sessions)

@@ -47,6 +47,8 @@ export const operationAccess = {
   'Mutation.removeMember': 'members.manage',
   'Mutation.revokeMemberSessions': 'members.manage',
   'Mutation.setMfaRequired': 'workspace.manage',
+  'Mutation.linkFiduciary': 'workspace.manage',
+  'Mutation.unlinkFiduciary': 'workspace.manage',
   'Mutation.createAccount': 'accounting.write',
   'Mutation.postJournalEntry': 'accounting.write',
   'Mutation.registerDocument': 'documents.write',
