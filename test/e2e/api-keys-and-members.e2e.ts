@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { base32Decode, currentStep, totpCode } from '@numezis/identity/src/mfa/totp.ts';
-import { systemClock } from '@numezis/runtime';
+import { base32Decode, currentStep, systemClock, totpCode } from '@numezis/runtime';
 import { dataOf, errorCode, graphql } from '../src/client.ts';
 import type { Caller } from '../src/client.ts';
 import { addMember, cookieFrom, createWorkspace, postEntryWithReceipt } from '../src/fixtures.ts';

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { base32Decode, currentStep, totpCode } from '@numezis/identity/src/mfa/totp.ts';
-import { systemClock } from '@numezis/runtime';
+import { base32Decode, currentStep, systemClock, totpCode } from '@numezis/runtime';
 import { dataOf, graphql } from '../src/client.ts';
 import type { GraphQLResult } from '../src/client.ts';
 import { cookieFrom, signIn, signUp, testPassword } from '../src/fixtures.ts';

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { mailsTo, systemClock } from '@numezis/runtime';
-import { base32Decode, currentStep, totpCode } from '@numezis/identity/src/mfa/totp.ts';
+import { base32Decode, currentStep, mailsTo, systemClock, totpCode } from '@numezis/runtime';
 import { dataOf, errorCode, graphql, send } from '../src/client.ts';
 import type { Caller, GraphQLResult } from '../src/client.ts';
 import {

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { base32Decode, currentStep, totpCode } from '@numezis/identity/src/mfa/totp.ts';
-import { mailsTo, systemClock } from '@numezis/runtime';
+import { base32Decode, currentStep, mailsTo, systemClock, totpCode } from '@numezis/runtime';
 import { dataOf, errorCode, graphql } from '../src/client.ts';
 import { cookieFrom, createWorkspace, latestCode, signIn, signUp, testPassword } from '../src/fixtures.ts';
 import type { Person } from '../src/fixtures.ts';

@@ -37,3 +37,4 @@ export { startInProcessSubgraph } from './testing/in-process-subgraph.ts';
 export type { GraphQLBody, InProcessSubgraph } from './testing/in-process-subgraph.ts';
 export { codeIn, mailsTo } from './stack/outbox-reader.ts';
 export type { OutboxMail } from './stack/outbox-reader.ts';
+export * from './mfa/totp.ts';

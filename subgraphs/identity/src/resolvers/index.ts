@@ -20,7 +20,7 @@ export function identityResolvers(dependencies: IdentityDependencies): GraphQLRe
   const roles = customRoleResolvers(dependencies);
   const fiduciary = fiduciaryResolvers(dependencies);
   const passkeys = passkeyResolvers(dependencies);
-  return {
+  const resolvers: GraphQLResolverMap<IdentityContext> = {
     Query: { ...account.Query, ...workspaces.Query, ...keys.Query },
     Mutation: {
       ...account.Mutation,
@@ -42,5 +42,6 @@ export function identityResolvers(dependencies: IdentityDependencies): GraphQLRe
     CustomRole: roles.CustomRole,
     User: workspaces.User,
     Invitation: workspaces.Invitation,
-  } as GraphQLResolverMap<IdentityContext>;
+  };
+  return resolvers;
 }

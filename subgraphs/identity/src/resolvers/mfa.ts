@@ -1,7 +1,7 @@
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
 import { badUserInput, clientError, ErrorCode, requireUser } from '@numezis/runtime';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
-import { base32Encode, generateTotpSecret, otpauthUri, verifyTotp } from '../mfa/totp.ts';
+import { base32Encode, generateTotpSecret, otpauthUri, verifyTotp } from '@numezis/runtime';
 import { userHasPasskey } from '../passkeys/passkeys.ts';
 import { rotateSession } from '../sessions/sessions.ts';
 import { users } from '../tables.ts';

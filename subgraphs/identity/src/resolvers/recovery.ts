@@ -4,7 +4,7 @@ import { badUserInput, requireUser } from '@numezis/runtime';
 import { hashPassword, validatePasswordPolicy } from '../auth/password.ts';
 import { hashToken, isWellFormedToken, newSecretToken, normaliseEmail } from '../auth/tokens.ts';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
-import { base32Encode } from '../mfa/totp.ts';
+import { base32Encode } from '@numezis/runtime';
 import { revokeAllSessions, rotateSession } from '../sessions/sessions.ts';
 import { passwordResets, recoveryCodes, users } from '../tables.ts';
 import { requireRecentMfa } from './api-keys.ts';

@@ -3,7 +3,7 @@
  * Pure functions over node:crypto; time always comes from a Clock so tests never sleep.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { Clock } from '@numezis/runtime';
+import type { Clock } from '../clock.ts';
 
 export type TotpAlgorithm = 'SHA1' | 'SHA256' | 'SHA512';
 export type TotpDigits = 6 | 8;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Clock } from '@numezis/runtime';
+import type { Clock } from '../clock.ts';
 import {
   base32Decode,
   base32Encode,
