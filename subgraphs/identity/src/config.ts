@@ -1,5 +1,5 @@
 import { createConfigReader } from '@numezis/runtime';
-import type { Env } from '@numezis/runtime';
+import type { Env, RuntimeEnvironment } from '@numezis/runtime';
 import { createSecretBox, parseSecretBoxKey } from './crypto/secret-box.ts';
 import type { SecretBox } from './crypto/secret-box.ts';
 import type { ThrottleRule } from './auth/throttle.ts';
@@ -10,7 +10,10 @@ import type { SessionPolicy } from './sessions/sessions.ts';
 export interface IdentitySettings {
   /** Seals per-user secrets (TOTP) with the identity service key. */
   readonly secretBox: SecretBox;
-  readonly mailOutboxDir: string;
+  /** Where mail goes: an SMTP server, or (development and tests only) a folder of JSON files. */
+  readonly mail:
+    | { readonly kind: 'smtp'; readonly url: string; readonly from: string }
+    | { readonly kind: 'outbox'; readonly dir: string };
   readonly sessionPolicy: SessionPolicy;
   readonly invitationTtlMs: number;
   readonly verificationTtlMs: number;
@@ -31,7 +34,11 @@ export interface IdentitySettings {
  * Identity's own settings, beside the ones every subgraph shares. IDENTITY_SECRET_KEYS lists
  * `kid:base64url(32 bytes)` keys, the first one current; older ones keep opening old values.
  */
-export function readIdentitySettings(env: Env, defaults: { mailOutboxDir: string }): IdentitySettings {
+export function readIdentitySettings(
+  env: Env,
+  environment: RuntimeEnvironment,
+  defaults: { mailOutboxDir: string },
+): IdentitySettings {
   const reader = createConfigReader(env);
   let secretBox: SecretBox | undefined;
   const keysText = reader.required('IDENTITY_SECRET_KEYS');
@@ -44,7 +51,24 @@ export function readIdentitySettings(env: Env, defaults: { mailOutboxDir: string
       reader.problem(`IDENTITY_SECRET_KEYS: ${(error as Error).message}`);
     }
   }
-  const mailOutboxDir = reader.string('IDENTITY_MAIL_OUTBOX_DIR', defaults.mailOutboxDir) ?? defaults.mailOutboxDir;
+  const smtpUrl = reader.string('IDENTITY_SMTP_URL');
+  if (smtpUrl !== undefined && !/^smtps?:\/\/\S+$/.test(smtpUrl))
+    reader.problem('IDENTITY_SMTP_URL must be an smtp:// or smtps:// URL');
+  if (smtpUrl === undefined && environment === 'production') {
+    reader.problem('IDENTITY_SMTP_URL is required when NODE_ENV=production (the file outbox is for development)');
+  }
+  const mail: IdentitySettings['mail'] =
+    smtpUrl === undefined
+      ? {
+          kind: 'outbox',
+          dir: reader.string('IDENTITY_MAIL_OUTBOX_DIR', defaults.mailOutboxDir) ?? defaults.mailOutboxDir,
+        }
+      : {
+          kind: 'smtp',
+          url: smtpUrl,
+          from:
+            reader.string('IDENTITY_MAIL_FROM', 'Numezis <no-reply@numezis.com>') ?? 'Numezis <no-reply@numezis.com>',
+        };
   const idleMinutes = reader.int('IDENTITY_SESSION_IDLE_MINUTES', 30, { min: 1, max: 24 * 60 });
   const absoluteHours = reader.int('IDENTITY_SESSION_ABSOLUTE_HOURS', 12, { min: 1, max: 24 * 30 });
   const windowMs = reader.int('IDENTITY_THROTTLE_WINDOW_MINUTES', 15, { min: 1, max: 24 * 60 }) * 60_000;
@@ -53,7 +77,7 @@ export function readIdentitySettings(env: Env, defaults: { mailOutboxDir: string
   return reader.finish({
     // finish() throws before this is read when the key setting was bad.
     secretBox: secretBox as SecretBox,
-    mailOutboxDir,
+    mail,
     sessionPolicy: { idleMs: idleMinutes * 60_000, absoluteMs: absoluteHours * 3_600_000 },
     invitationTtlMs: 7 * 24 * 3_600_000,
     verificationTtlMs: 24 * 3_600_000,

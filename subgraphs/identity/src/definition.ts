@@ -7,6 +7,7 @@ import type { IdentityContext } from './context.ts';
 import { createLoaders } from './loaders.ts';
 import { fileOutbox } from './mail/outbox.ts';
 import type { Mailer } from './mail/outbox.ts';
+import { smtpMailer } from './mail/smtp.ts';
 import * as files from './paths.ts';
 import { identityResolvers } from './resolvers/index.ts';
 import { registerApiKeyResolution, registerSessionResolution } from './sessions/internal-route.ts';
@@ -16,7 +17,9 @@ export const identitySubgraph = { name: 'identity', defaultPort: 4001, defaultDa
 export function createIdentitySubgraph(
   settings: IdentitySettings,
   clock: Clock,
-  mailer: Mailer = fileOutbox(settings.mailOutboxDir, () => clock.now()),
+  mailer: Mailer = settings.mail.kind === 'smtp'
+    ? smtpMailer(settings.mail)
+    : fileOutbox(settings.mail.dir, () => clock.now()),
 ): SubgraphDefinition {
   return defineApolloSubgraph<IdentityContext>({
     ...identitySubgraph,

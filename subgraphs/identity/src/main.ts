@@ -6,6 +6,9 @@ import { defaultMailOutboxDir } from './paths.ts';
 await runSubgraph(
   identitySubgraph,
   (config) =>
-    createIdentitySubgraph(readIdentitySettings(process.env, { mailOutboxDir: defaultMailOutboxDir }), config.clock),
+    createIdentitySubgraph(
+      readIdentitySettings(process.env, config.environment, { mailOutboxDir: defaultMailOutboxDir }),
+      config.clock,
+    ),
   process.env,
 );

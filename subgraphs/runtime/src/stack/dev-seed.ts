@@ -1,10 +1,16 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { systemClock } from '../clock.ts';
+import { base32Decode, currentStep, totpCode } from '../mfa/totp.ts';
 import { codeIn, mailsTo } from './outbox-reader.ts';
 
 export interface DevSeed {
   readonly email: string;
   readonly password: string;
   readonly workspaceId: string;
+  /** Base32 TOTP secret of the demo Admin, for an authenticator app. */
+  readonly totpSecret: string;
+  /** A development API key (role MANAGER) for the demo workspace. */
+  readonly apiKey: string;
 }
 
 interface GraphQLResponse<Data> {
@@ -16,22 +22,37 @@ const demo = { email: 'anna@muster-treuhand.ch', password: 'demo-password-2026',
 
 /**
  * Demo data for `npm start`, created through the gateway as any client would: a person who signs
- * up and confirms the mail, their workspace, two accounts, a posting and its receipt. Reused
- * while the workspace still exists in the embedded databases.
+ * up and confirms the mail, enrols TOTP, creates a workspace with two accounts, a posting and its
+ * receipt, and a development API key. Reused while the key still works in the embedded databases.
  */
 export async function ensureDevSeed(gatewayUrl: string, outboxDir: string, seedFile: string): Promise<DevSeed> {
   const existing = await readFile(seedFile, 'utf8')
     .then((text) => JSON.parse(text) as DevSeed)
     .catch(() => undefined);
-  if (existing !== undefined) {
-    const cookie = await signIn(gatewayUrl, existing).catch(() => undefined);
-    if (cookie !== undefined) return existing;
+  if (existing?.apiKey !== undefined) {
+    const works = await post(gatewayUrl, undefined, '{ workspace { id } }', {}, existing.apiKey)
+      .then(unwrap)
+      .then(
+        () => true,
+        () => false,
+      );
+    if (works) return existing;
   }
 
   await call(gatewayUrl, undefined, 'mutation ($input: SignUpInput!) { signUp(input: $input) }', { input: demo });
   const token = codeIn((await mailsTo(outboxDir, demo.email)).at(-1));
   await call(gatewayUrl, undefined, 'mutation ($token: String!) { verifyEmail(token: $token) }', { token });
-  const cookie = await signIn(gatewayUrl, demo);
+  let cookie = await signIn(gatewayUrl, demo);
+  const { beginTotpEnrolment } = await call<{ beginTotpEnrolment: { secret: string } }>(
+    gatewayUrl,
+    cookie,
+    'mutation { beginTotpEnrolment { secret } }',
+  );
+  const confirmed = await post(gatewayUrl, cookie, 'mutation ($code: String!) { confirmTotpEnrolment(code: $code) }', {
+    code: totpCode(base32Decode(beginTotpEnrolment.secret), currentStep(systemClock)),
+  });
+  await unwrap(confirmed);
+  cookie = confirmed.headers.get('set-cookie')?.split(';')[0] ?? cookie;
   const { createWorkspace } = await call<{ createWorkspace: { id: string } }>(
     gatewayUrl,
     cookie,
@@ -57,7 +78,18 @@ export async function ensureDevSeed(gatewayUrl: string, outboxDir: string, seedF
     cookie,
     `mutation { registerDocument(input: { fileName: "rechnung-2026-001.pdf", contentType: "application/pdf", journalEntryId: "${entry.postJournalEntry.id}" }) { id } }`,
   );
-  const seed: DevSeed = { email: demo.email, password: demo.password, workspaceId: createWorkspace.id };
+  const { createApiKey } = await call<{ createApiKey: { secret: string } }>(
+    gatewayUrl,
+    cookie,
+    'mutation { createApiKey(input: { name: "Development", role: MANAGER }) { secret } }',
+  );
+  const seed: DevSeed = {
+    email: demo.email,
+    password: demo.password,
+    workspaceId: createWorkspace.id,
+    totpSecret: beginTotpEnrolment.secret,
+    apiKey: createApiKey.secret,
+  };
   await writeFile(seedFile, JSON.stringify(seed, null, 2), { mode: 0o600 });
   return seed;
 }
@@ -86,9 +118,16 @@ async function call<Data>(
   return unwrap<Data>(await post(gatewayUrl, cookie, query, variables));
 }
 
-function post(gatewayUrl: string, cookie: string | undefined, query: string, variables: Record<string, unknown>) {
+function post(
+  gatewayUrl: string,
+  cookie: string | undefined,
+  query: string,
+  variables: Record<string, unknown>,
+  apiKey?: string,
+) {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (cookie !== undefined) headers.cookie = cookie;
+  if (apiKey !== undefined) headers.authorization = `Bearer ${apiKey}`;
   return fetch(gatewayUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
 }
 

@@ -59,15 +59,12 @@ process.on('SIGTERM', stop);
 let hint = '';
 try {
   const seed = await ensureDevSeed(stack.gatewayUrl, baseEnv.IDENTITY_MAIL_OUTBOX_DIR, `${dataDir}dev-seed.json`);
-  const signIn = {
-    query: 'mutation ($input: SignInInput!) { signIn(input: $input) { mfaPending } }',
-    variables: { input: { email: seed.email, password: seed.password } },
-  };
   hint =
-    `Sign in as ${seed.email} (password ${seed.password}); the session is an HttpOnly cookie:\n\n` +
-    `curl -s -c .data/cookies ${stack.gatewayUrl} -H 'content-type: application/json' \\\n  -d '${JSON.stringify(signIn)}'\n\n` +
-    `Then query across all four subgraphs:\n\n` +
-    `curl -s -b .data/cookies ${stack.gatewayUrl} -H 'content-type: application/json' \\\n  -d '${JSON.stringify({ query: sampleQuery })}'\n\n` +
+    `Query across all four subgraphs with the development API key:\n\n` +
+    `curl -s ${stack.gatewayUrl} -H 'content-type: application/json' -H 'authorization: Bearer ${seed.apiKey}' \\\n` +
+    `  -d '${JSON.stringify({ query: sampleQuery })}'\n\n` +
+    `Or sign in as ${seed.email} with password ${seed.password}: signIn, then verifyTotp with a code\n` +
+    `from an authenticator app set up with the secret ${seed.totpSecret}.\n` +
     `Mail (sign-up codes, invitations) lands in ${baseEnv.IDENTITY_MAIL_OUTBOX_DIR}.\n`;
 } catch (error) {
   hint = `(demo data could not be created: ${(error as Error).message})\n`;
