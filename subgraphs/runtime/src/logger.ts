@@ -10,6 +10,7 @@ export const redactedPaths: readonly string[] = [
   'req.headers["x-numezis-context"]',
   'req.headers["x-api-key"]',
   'res.headers["set-cookie"]',
+  'res.headers["x-numezis-session"]',
   'variables',
   '*.variables',
   'password',
