@@ -1,0 +1,288 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { before, describe, it } from 'node:test';
+import {
+  buildASTSchema,
+  getNamedType,
+  getNullableType,
+  isEnumType,
+  isInputObjectType,
+  isLeafType,
+  isListType,
+  isNonNullType,
+  parse,
+} from 'graphql';
+import type { GraphQLArgument, GraphQLField, GraphQLInputType, GraphQLSchema } from 'graphql';
+import { base32Decode, currentStep, systemClock, totpCode } from '@numezis/runtime';
+import { dataOf, graphql } from '../src/client.ts';
+import type { Caller, GraphQLResult } from '../src/client.ts';
+import { addMember, cookieFrom, createAccount, createWorkspace, postEntryWithReceipt } from '../src/fixtures.ts';
+import type { Workspace } from '../src/fixtures.ts';
+import { sharedStack } from '../src/shared-stack.ts';
+
+const stack = sharedStack();
+const supergraphFile = new URL('../../schema/supergraph.graphql', import.meta.url);
+
+/** What workspace B owns that A will ask for by id. */
+interface Victim {
+  readonly workspaceId: string;
+  readonly userId: string;
+  readonly sessionId: string;
+  readonly entryId: string;
+  readonly documentId: string;
+  readonly accountIds: readonly [string, string];
+  readonly apiKeyId: string;
+  readonly customRoleId: string;
+}
+
+/**
+ * For every ID argument of a root field (`Type.field.arg` or `Type.field.arg.inputField`): which
+ * of B's ids to send. A new root field with an ID argument fails the coverage test until it is
+ * listed here or among the exemptions.
+ */
+const idSources: Record<string, (victim: Victim) => string> = {
+  'Query.journalEntry.id': (v) => v.entryId,
+  'Query.document.id': (v) => v.documentId,
+  'Mutation.revokeSession.id': (v) => v.sessionId,
+  'Mutation.revokeApiKey.id': (v) => v.apiKeyId,
+  'Mutation.setMemberRole.userId': (v) => v.userId,
+  'Mutation.removeMember.userId': (v) => v.userId,
+  'Mutation.revokeMemberSessions.userId': (v) => v.userId,
+  'Mutation.assignCustomRole.userId': (v) => v.userId,
+  'Mutation.assignCustomRole.customRoleId': (v) => v.customRoleId,
+  'Mutation.unlinkFiduciary.fiduciaryWorkspaceId': (v) => v.workspaceId,
+  'Mutation.postJournalEntry.input.debitAccountId': (v) => v.accountIds[0],
+  'Mutation.postJournalEntry.input.creditAccountId': (v) => v.accountIds[1],
+};
+
+/** ID arguments deliberately outside the sweep, each with the reason. */
+const exemptions: Record<string, string> = {
+  'Mutation.linkFiduciary.fiduciaryWorkspaceId':
+    "naming another workspace is the point: it lets that firm's staff into the caller's own workspace",
+  'Mutation.registerDocument.input.journalEntryId':
+    'documents cannot see accounting: a foreign or unknown entry id is stored alike and never resolves (checked below)',
+  'Mutation.revokePasskey.id':
+    "passkeys need a browser to exist; another person's passkey id is covered in passkeys.e2e.ts",
+};
+
+/** Valid values for the other arguments, so the id is what decides the answer. */
+const argumentValues: Record<string, Record<string, unknown>> = {
+  'Mutation.postJournalEntry': {
+    input: { bookingDate: '2026-06-30', description: 'Sweep', amount: '1.00', currency: 'CHF' },
+  },
+  'Mutation.setMemberRole': { role: 'VIEWER' },
+};
+
+interface Probe {
+  readonly coordinate: string;
+  readonly operation: 'query' | 'mutation';
+  readonly field: GraphQLField<unknown, unknown>;
+  readonly idPaths: readonly string[];
+}
+
+function idPathsOf(type: GraphQLInputType, path: string): string[] {
+  const named = getNamedType(type);
+  if (named.name === 'ID') return [path];
+  if (isInputObjectType(named)) {
+    return Object.values(named.getFields()).flatMap((field) => idPathsOf(field.type, `${path}.${field.name}`));
+  }
+  return [];
+}
+
+function probesOf(schema: GraphQLSchema): Probe[] {
+  const roots = [
+    ['query', schema.getQueryType()],
+    ['mutation', schema.getMutationType()],
+  ] as const;
+  return roots.flatMap(([operation, type]) =>
+    Object.values(type?.getFields() ?? {})
+      .filter((field) => !field.name.startsWith('_'))
+      .map((field) => ({
+        coordinate: `${type?.name ?? ''}.${field.name}`,
+        operation,
+        field,
+        idPaths: field.args.flatMap((arg) => idPathsOf(arg.type, `${type?.name ?? ''}.${field.name}.${arg.name}`)),
+      }))
+      .filter((probe) => probe.idPaths.length > 0),
+  );
+}
+
+/** A value of the argument's type: ids from `idFor`, the rest valid samples or given values. */
+function sample(type: GraphQLInputType, path: string, given: unknown, idFor: (path: string) => string): unknown {
+  const inner = isNonNullType(type) ? type.ofType : type;
+  if (isListType(inner)) return [];
+  const named = getNamedType(inner);
+  if (named.name === 'ID') return idFor(path);
+  if (given !== undefined && !isInputObjectType(named)) return given;
+  if (isEnumType(named)) return named.getValues()[0]?.value;
+  if (isInputObjectType(named)) {
+    const values = (given ?? {}) as Record<string, unknown>;
+    return Object.fromEntries(
+      Object.values(named.getFields())
+        .filter(
+          (field) =>
+            isNonNullType(field.type) || values[field.name] !== undefined || idPathsOf(field.type, '').length > 0,
+        )
+        .map((field) => [field.name, sample(field.type, `${path}.${field.name}`, values[field.name], idFor)]),
+    );
+  }
+  if (named.name === 'Int') return 1;
+  if (named.name === 'Boolean') return false;
+  return 'sweep';
+}
+
+function documentFor(
+  probe: Probe,
+  idFor: (path: string) => string,
+): { query: string; variables: Record<string, unknown> } {
+  const given = argumentValues[probe.coordinate] ?? {};
+  const args = probe.field.args as readonly GraphQLArgument[];
+  const variables = Object.fromEntries(
+    args.map((arg) => [arg.name, sample(arg.type, `${probe.coordinate}.${arg.name}`, given[arg.name], idFor)]),
+  );
+  const declarations = args.map((arg) => `$${arg.name}: ${arg.type.toString()}`).join(', ');
+  const passing = args.map((arg) => `${arg.name}: $${arg.name}`).join(', ');
+  const selection = isLeafType(getNamedType(getNullableType(probe.field.type))) ? '' : ' { __typename }';
+  return {
+    query: `${probe.operation} (${declarations}) { ${probe.field.name}(${passing})${selection} }`,
+    variables,
+  };
+}
+
+/** The answer without what differs between any two requests: the request id. */
+function normalised(result: GraphQLResult): unknown {
+  return {
+    status: result.status,
+    data: result.body.data,
+    errors: result.body.errors?.map(({ extensions, ...error }) => {
+      const { requestId: _requestId, ...rest } = extensions ?? {};
+      return { ...error, extensions: rest };
+    }),
+  };
+}
+
+async function withFreshMfa(person: Workspace): Promise<Workspace> {
+  const { beginTotpEnrolment } = dataOf(
+    await graphql<{ beginTotpEnrolment: { secret: string } }>(
+      stack.gatewayUrl,
+      'mutation { beginTotpEnrolment { secret } }',
+      {
+        as: person,
+      },
+    ),
+  );
+  const confirmed = await graphql(stack.gatewayUrl, 'mutation ($code: String!) { confirmTotpEnrolment(code: $code) }', {
+    as: person,
+    variables: { code: totpCode(base32Decode(beginTotpEnrolment.secret), currentStep(systemClock)) },
+  });
+  dataOf(confirmed);
+  return { ...person, cookie: cookieFrom(confirmed) };
+}
+
+const snapshotQuery = `{
+  journalEntries { id amount debitAccount { id } }
+  documents { id journalEntry { id } }
+  accounts { id number }
+  apiKeys { id }
+  workspace { members { user { id } role customRole { id } } customRoles { id permissions } fiduciaryLinks { fiduciaryWorkspaceId } }
+}`;
+
+describe('cross-tenant sweep, generated from the supergraph', () => {
+  let schema: GraphQLSchema;
+  let attacker: Caller;
+  let victimAdmin: Workspace;
+  let victim: Victim;
+
+  before(async () => {
+    schema = buildASTSchema(parse(await readFile(supergraphFile, 'utf8')), { assumeValidSDL: true });
+    attacker = await withFreshMfa(await createWorkspace(stack, 'Angreifer AG'));
+    victimAdmin = await withFreshMfa(await createWorkspace(stack, 'Opfer AG'));
+    const member = await addMember(stack, victimAdmin, 'VIEWER');
+    const { entryId, documentId } = await postEntryWithReceipt(stack.gatewayUrl, victimAdmin);
+    const accountIds = [
+      await createAccount(stack.gatewayUrl, victimAdmin, '1000'),
+      await createAccount(stack.gatewayUrl, victimAdmin, '1010'),
+    ] as const;
+    const { createApiKey } = dataOf(
+      await graphql<{ createApiKey: { apiKey: { id: string } } }>(
+        stack.gatewayUrl,
+        'mutation { createApiKey(input: { name: "B", role: VIEWER }) { apiKey { id } } }',
+        { as: victimAdmin },
+      ),
+    );
+    const { createCustomRole } = dataOf(
+      await graphql<{ createCustomRole: { id: string } }>(
+        stack.gatewayUrl,
+        'mutation { createCustomRole(input: { name: "B", baseRole: VIEWER }) { id } }',
+        { as: victimAdmin },
+      ),
+    );
+    const { me } = dataOf(
+      await graphql<{ me: { sessions: { id: string; current: boolean }[] } }>(
+        stack.gatewayUrl,
+        '{ me { sessions { id current } } }',
+        {
+          as: member,
+        },
+      ),
+    );
+    victim = {
+      workspaceId: victimAdmin.workspaceId,
+      userId: member.userId,
+      sessionId: me.sessions.find((session) => session.current)?.id ?? '',
+      entryId,
+      documentId,
+      accountIds,
+      apiKeyId: createApiKey.apiKey.id,
+      customRoleId: createCustomRole.id,
+    };
+  });
+
+  it('covers every root field that takes an id', () => {
+    const paths = probesOf(schema).flatMap((probe) => probe.idPaths);
+    const missing = paths.filter((path) => idSources[path] === undefined && exemptions[path] === undefined);
+    assert.deepEqual(missing, [], 'add each to idSources (or, with a reason, to exemptions)');
+    const stale = [...Object.keys(idSources), ...Object.keys(exemptions)].filter((path) => !paths.includes(path));
+    assert.deepEqual(stale, [], 'these no longer exist in the supergraph');
+  });
+
+  it("answers another workspace's ids exactly like ids that do not exist, and changes nothing there", async () => {
+    const before = dataOf(await graphql(stack.gatewayUrl, snapshotQuery, { as: victimAdmin }));
+    for (const probe of probesOf(schema)) {
+      if (probe.idPaths.every((path) => exemptions[path] !== undefined)) continue;
+      const foreign = documentFor(probe, (path) => idSources[path]?.(victim) ?? randomUUID());
+      const missing = documentFor(probe, () => randomUUID());
+      const asForeign = await graphql(stack.gatewayUrl, foreign.query, { as: attacker, variables: foreign.variables });
+      const asMissing = await graphql(stack.gatewayUrl, missing.query, { as: attacker, variables: missing.variables });
+      assert.deepEqual(normalised(asForeign), normalised(asMissing), `${probe.coordinate} tells B's ids apart`);
+      const fieldValue = (asForeign.body.data as Record<string, unknown> | null | undefined)?.[probe.field.name];
+      if (probe.operation === 'query') {
+        assert.equal(fieldValue ?? null, null, `${probe.coordinate}: ${asForeign.text}`);
+      } else {
+        assert.equal(
+          asForeign.body.errors?.[0]?.extensions?.code,
+          'NOT_FOUND',
+          `${probe.coordinate}: ${asForeign.text}`,
+        );
+      }
+      for (const id of Object.values(victim).flat()) {
+        assert.ok(!asForeign.text.includes(id), `${probe.coordinate} answered with one of B's ids`);
+      }
+    }
+    const after = dataOf(await graphql(stack.gatewayUrl, snapshotQuery, { as: victimAdmin }));
+    assert.deepEqual(after, before);
+  });
+
+  it("stores a document against another workspace's entry exactly like an unknown entry, never linking them", async () => {
+    const register = (journalEntryId: string) =>
+      // A field accounting owns, so the reference must really resolve (a bare id never leaves the gateway).
+      graphql<{ registerDocument: { journalEntry: { description: string } | null } }>(
+        stack.gatewayUrl,
+        'mutation ($id: ID!) { registerDocument(input: { fileName: "x.pdf", contentType: "application/pdf", journalEntryId: $id }) { journalEntry { description } } }',
+        { as: attacker, variables: { id: journalEntryId } },
+      );
+    assert.deepEqual(dataOf(await register(victim.entryId)), { registerDocument: { journalEntry: null } });
+    assert.deepEqual(dataOf(await register(randomUUID())), { registerDocument: { journalEntry: null } });
+  });
+});
