@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomInt, randomUUID } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -127,6 +128,39 @@ describe('service database', () => {
       assert.deepEqual(await rows(single.db.execute(sql`select body from dbtest.notes`)), []);
     } finally {
       if (single !== database) await single.close();
+    }
+  });
+
+  it('never returns a row of another tenant to many interleaved requests on a small pool', async () => {
+    const settings = databases.settingsFor(service);
+    const small = await openServiceDatabase(
+      settings.kind === 'postgres' ? { ...settings, poolMax: 2 } : settings,
+      names,
+    );
+    const access = createDataAccess(small === database ? database.db : small.db);
+    const tenants = Array.from({ length: 5 }, () => randomUUID());
+    try {
+      for (const tenant of tenants) {
+        await access.inTenant(tenant, (tx) => tx.execute(sql`insert into dbtest.notes values (${tenant}, ${tenant})`));
+      }
+      const requests = Array.from(
+        { length: 200 },
+        (_, index) => tenants[randomInt(tenants.length)] ?? tenants[index % 5] ?? '',
+      );
+      const answers = await Promise.all(
+        requests.map((tenant) =>
+          access.inTenant(tenant, async (tx) => {
+            // Yield inside the transaction so requests really interleave on the pooled connections.
+            await tx.execute(sql`select pg_sleep(0)`);
+            return { tenant, rows: await rows(tx.execute(sql`select tenant_id, body from dbtest.notes`)) };
+          }),
+        ),
+      );
+      for (const { tenant, rows: seen } of answers) {
+        assert.deepEqual(seen, [{ tenant_id: tenant, body: tenant }]);
+      }
+    } finally {
+      if (small !== database) await small.close();
     }
   });
 
