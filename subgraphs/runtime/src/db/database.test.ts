@@ -110,10 +110,9 @@ describe('service database', () => {
 
   it('never carries a tenant over to the next request on the same connection', async () => {
     const settings = databases.settingsFor(service);
-    const single = await openServiceDatabase(
-      settings.kind === 'postgres' ? { ...settings, poolMax: 1 } : settings,
-      names,
-    );
+    // PGlite is one connection already: reuse it rather than open its folder twice.
+    const single =
+      settings.kind === 'postgres' ? await openServiceDatabase({ ...settings, poolMax: 1 }, names) : database;
     try {
       const access = single === database ? createDataAccess(database.db) : createDataAccess(single.db);
       const backend = async (tenant: string) =>
@@ -133,10 +132,9 @@ describe('service database', () => {
 
   it('never returns a row of another tenant to many interleaved requests on a small pool', async () => {
     const settings = databases.settingsFor(service);
-    const small = await openServiceDatabase(
-      settings.kind === 'postgres' ? { ...settings, poolMax: 2 } : settings,
-      names,
-    );
+    // PGlite is one connection already: reuse it rather than open its folder twice.
+    const small =
+      settings.kind === 'postgres' ? await openServiceDatabase({ ...settings, poolMax: 2 }, names) : database;
     const access = createDataAccess(small === database ? database.db : small.db);
     const tenants = Array.from({ length: 5 }, () => randomUUID());
     try {
