@@ -11,71 +11,22 @@ export type SessionResolver = (
   basics: RequestBasics,
 ) => Promise<ForwardedContext | null>;
 
-/**
- * Asks identity who holds a session token, once per client request (no cache yet, so a revoked
- * session is refused on its very next request).
- */
-export function createSessionResolver(options: {
-  identityGraphqlUrl: string;
-  fetcher: Fetcher;
-  signer: ContextSigner;
-}): SessionResolver {
-  const url = new URL('/internal/sessions/resolve', options.identityGraphqlUrl).toString();
-  return async (token, workspaceId, basics) => {
-    let body: { session?: unknown };
-    try {
-      const response = await options.fetcher(url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          [contextHeader]: options.signer.sign(anonymousContext(basics), 'identity'),
-        },
-        body: JSON.stringify({ token, workspaceId }),
-      });
-      if (!response.ok) throw new Error(`identity answered ${response.status}`);
-      body = (await response.json()) as { session?: unknown };
-    } catch (error) {
-      throw new GraphQLError('Sign-in is unavailable right now', {
-        extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, http: { status: 503 } },
-        originalError: error as Error,
-      });
-    }
-    return parseSession(body.session, basics);
-  };
-}
-
-function parseSession(value: unknown, basics: RequestBasics): ForwardedContext | null {
-  if (typeof value !== 'object' || value === null) return null;
-  const session = value as Record<string, unknown>;
-  const { sessionId, userId, tenantId, role, permissions, mfaAt, mfaRequired } = session;
-  if (!isUuid(sessionId) || !isUuid(userId)) return null;
-  if (tenantId !== null && !isUuid(tenantId)) return null;
-  if (role !== null && !isRole(role)) return null;
-  if (!Array.isArray(permissions) || !permissions.every(isPermission)) return null;
-  if (mfaAt !== null && typeof mfaAt !== 'number') return null;
-  if (typeof mfaRequired !== 'boolean') return null;
-  return {
-    ...basics,
-    actor: { kind: 'user', userId, sessionId },
-    tenantId,
-    role,
-    permissions,
-    mfaAt,
-    mfaRequired,
-  };
-}
-
 export type ApiKeyResolver = (key: string, basics: RequestBasics) => Promise<ForwardedContext | null>;
 
-/** Asks identity which workspace and role a bearer API key holds, once per client request. */
-export function createApiKeyResolver(options: {
-  identityGraphqlUrl: string;
-  fetcher: Fetcher;
-  signer: ContextSigner;
-}): ApiKeyResolver {
-  const url = new URL('/internal/api-keys/resolve', options.identityGraphqlUrl).toString();
-  return async (key, basics) => {
-    let body: { apiKey?: unknown };
+interface IdentityOptions {
+  readonly identityGraphqlUrl: string;
+  readonly fetcher: Fetcher;
+  readonly signer: ContextSigner;
+}
+
+/**
+ * One call to identity's resolution routes, signed like any subgraph request. There is no cache
+ * yet, so a revoked session or key is refused on its very next request; identity being down means
+ * nobody can be authenticated, which the client learns as SERVICE_UNAVAILABLE.
+ */
+function identityCall(options: IdentityOptions, path: string) {
+  const url = new URL(path, options.identityGraphqlUrl).toString();
+  return async (body: object, basics: RequestBasics): Promise<Record<string, unknown>> => {
     try {
       const response = await options.fetcher(url, {
         method: 'POST',
@@ -83,18 +34,43 @@ export function createApiKeyResolver(options: {
           'content-type': 'application/json',
           [contextHeader]: options.signer.sign(anonymousContext(basics), 'identity'),
         },
-        body: JSON.stringify({ key }),
+        body: JSON.stringify(body),
       });
       if (!response.ok) throw new Error(`identity answered ${response.status}`);
-      body = (await response.json()) as { apiKey?: unknown };
+      return (await response.json()) as Record<string, unknown>;
     } catch (error) {
       throw new GraphQLError('Authentication is unavailable right now', {
         extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, http: { status: 503 } },
         originalError: error as Error,
       });
     }
-    if (typeof body.apiKey !== 'object' || body.apiKey === null) return null;
-    const { keyId, tenantId, role, permissions } = body.apiKey as Record<string, unknown>;
+  };
+}
+
+/** Turns a session cookie into the caller's access in the requested workspace. */
+export function createSessionResolver(options: IdentityOptions): SessionResolver {
+  const call = identityCall(options, '/internal/sessions/resolve');
+  return async (token, workspaceId, basics) => {
+    const { session } = await call({ token, workspaceId }, basics);
+    if (typeof session !== 'object' || session === null) return null;
+    const { sessionId, userId, tenantId, role, permissions, mfaAt, mfaRequired } = session as Record<string, unknown>;
+    if (!isUuid(sessionId) || !isUuid(userId)) return null;
+    if (tenantId !== null && !isUuid(tenantId)) return null;
+    if (role !== null && !isRole(role)) return null;
+    if (!Array.isArray(permissions) || !permissions.every(isPermission)) return null;
+    if (mfaAt !== null && typeof mfaAt !== 'number') return null;
+    if (typeof mfaRequired !== 'boolean') return null;
+    return { ...basics, actor: { kind: 'user', userId, sessionId }, tenantId, role, permissions, mfaAt, mfaRequired };
+  };
+}
+
+/** Turns a bearer API key into the one workspace and role it was made for. */
+export function createApiKeyResolver(options: IdentityOptions): ApiKeyResolver {
+  const call = identityCall(options, '/internal/api-keys/resolve');
+  return async (key, basics) => {
+    const { apiKey } = await call({ key }, basics);
+    if (typeof apiKey !== 'object' || apiKey === null) return null;
+    const { keyId, tenantId, role, permissions } = apiKey as Record<string, unknown>;
     if (!isUuid(keyId) || !isUuid(tenantId) || !isRole(role)) return null;
     if (!Array.isArray(permissions) || !permissions.every(isPermission)) return null;
     return {

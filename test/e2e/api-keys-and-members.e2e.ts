@@ -1,33 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { base32Decode, currentStep, systemClock, totpCode } from '@numezis/runtime';
+
 import { dataOf, errorCode, graphql } from '../src/client.ts';
 import type { Caller } from '../src/client.ts';
-import { addMember, cookieFrom, createWorkspace, postEntryWithReceipt } from '../src/fixtures.ts';
-import type { Workspace } from '../src/fixtures.ts';
+import { addMember, createWorkspace, enrolTotp, postEntryWithReceipt } from '../src/fixtures.ts';
+
 import { sharedStack } from '../src/shared-stack.ts';
 
 const stack = sharedStack();
-
-/** Enrols TOTP for a person: confirming counts as an MFA step, so the new cookie is freshly verified. */
-async function withFreshMfa(person: Workspace): Promise<Workspace> {
-  const { beginTotpEnrolment } = dataOf(
-    await graphql<{ beginTotpEnrolment: { secret: string } }>(
-      stack.gatewayUrl,
-      'mutation { beginTotpEnrolment { secret } }',
-      {
-        as: person,
-      },
-    ),
-  );
-  const code = totpCode(base32Decode(beginTotpEnrolment.secret), currentStep(systemClock));
-  const confirmed = await graphql(stack.gatewayUrl, 'mutation ($code: String!) { confirmTotpEnrolment(code: $code) }', {
-    as: person,
-    variables: { code },
-  });
-  dataOf(confirmed);
-  return { ...person, cookie: cookieFrom(confirmed) };
-}
 
 const bearer = (key: string): Record<string, string> => ({ authorization: `Bearer ${key}` });
 
@@ -57,7 +37,7 @@ describe('API keys for partner integrations', () => {
   });
 
   it('acts with its role in its workspace only, is shown once, stored hashed and revocable', async () => {
-    const admin = await withFreshMfa(await createWorkspace(stack));
+    const admin = await enrolTotp(stack, await createWorkspace(stack));
     await postEntryWithReceipt(stack.gatewayUrl, admin);
     const key = await createKey(admin, 'VIEWER');
     assert.match(key, /^nmz_[A-Za-z0-9_-]{43}$/);

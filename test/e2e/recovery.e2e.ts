@@ -1,31 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { base32Decode, currentStep, mailsTo, systemClock, totpCode } from '@numezis/runtime';
+import { mailsTo } from '@numezis/runtime';
 import { dataOf, errorCode, graphql } from '../src/client.ts';
-import { cookieFrom, createWorkspace, latestCode, signIn, signUp, testPassword } from '../src/fixtures.ts';
-import type { Person } from '../src/fixtures.ts';
+import { cookieFrom, createWorkspace, enrolTotp, latestCode, signIn, signUp, testPassword } from '../src/fixtures.ts';
+
 import { sharedStack } from '../src/shared-stack.ts';
 
 const stack = sharedStack();
 const newPassword = 'a brand new passphrase 2026';
-
-async function enrolTotp(person: Person): Promise<Person> {
-  const { beginTotpEnrolment } = dataOf(
-    await graphql<{ beginTotpEnrolment: { secret: string } }>(
-      stack.gatewayUrl,
-      'mutation { beginTotpEnrolment { secret } }',
-      {
-        as: person,
-      },
-    ),
-  );
-  const confirmed = await graphql(stack.gatewayUrl, 'mutation ($code: String!) { confirmTotpEnrolment(code: $code) }', {
-    as: person,
-    variables: { code: totpCode(base32Decode(beginTotpEnrolment.secret), currentStep(systemClock)) },
-  });
-  dataOf(confirmed);
-  return { ...person, cookie: cookieFrom(confirmed) };
-}
 
 describe('password reset', () => {
   it('sets a new password by mailed code, ends every session, and signs nobody in', async () => {
@@ -78,7 +60,7 @@ describe('password reset', () => {
   });
 
   it('never bypasses the second factor', async () => {
-    const person = await enrolTotp(await createWorkspace(stack));
+    const person = await enrolTotp(stack, await createWorkspace(stack));
     await graphql(stack.gatewayUrl, 'mutation ($email: String!) { requestPasswordReset(email: $email) }', {
       variables: { email: person.email },
     });
@@ -99,7 +81,7 @@ describe('password reset', () => {
 
 describe('recovery codes', () => {
   it('stand in for the second factor once each', async () => {
-    const person = await enrolTotp(await signUp(stack));
+    const person = await enrolTotp(stack, await signUp(stack));
     const { generateRecoveryCodes: codes } = dataOf(
       await graphql<{ generateRecoveryCodes: string[] }>(stack.gatewayUrl, 'mutation { generateRecoveryCodes }', {
         as: person,

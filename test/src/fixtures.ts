@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { codeIn, mailsTo } from '@numezis/runtime';
+import { base32Decode, codeIn, currentStep, mailsTo, systemClock, totpCode } from '@numezis/runtime';
 import { dataOf, graphql } from './client.ts';
 import type { Caller, GraphQLResult } from './client.ts';
 
@@ -137,4 +137,26 @@ export async function postEntryWithReceipt(
     ),
   ).registerDocument.id;
   return { entryId, documentId };
+}
+
+/** Enrols TOTP for a person: confirming counts as an MFA step, so the returned cookie is freshly verified. */
+export async function enrolTotp<Someone extends Person>(
+  graph: Graph,
+  person: Someone,
+): Promise<Someone & { totpSecret: string }> {
+  const { beginTotpEnrolment } = dataOf(
+    await graphql<{ beginTotpEnrolment: { secret: string } }>(
+      graph.gatewayUrl,
+      'mutation { beginTotpEnrolment { secret } }',
+      {
+        as: person,
+      },
+    ),
+  );
+  const confirmed = await graphql(graph.gatewayUrl, 'mutation ($code: String!) { confirmTotpEnrolment(code: $code) }', {
+    as: person,
+    variables: { code: totpCode(base32Decode(beginTotpEnrolment.secret), currentStep(systemClock)) },
+  });
+  dataOf(confirmed);
+  return { ...person, cookie: cookieFrom(confirmed), totpSecret: beginTotpEnrolment.secret };
 }
