@@ -25,7 +25,7 @@ export type {
   SubgraphService,
 } from './server/subgraph-service.ts';
 export { createSubgraphService, runSubgraph } from './server/subgraph-service.ts';
-export { authorize, requirePermission, requireTenant, requireUser } from './tenant.ts';
+export { authorize, requirePermission, requireRecentMfa, requireTenant, requireUser } from './tenant.ts';
 export * from './policy/operations.ts';
 export * from './policy/roles.ts';
 export { requiredText } from './validation.ts';

@@ -42,3 +42,13 @@ export function requireUser(context: ForwardedContext): { userId: string; sessio
 export function authorize(context: ForwardedContext, operation: WorkspaceOperation): string {
   return requirePermission(context, operationAccess[operation]);
 }
+
+/**
+ * Sensitive actions (creating API keys, reading unmasked AHV numbers, exporting the audit trail)
+ * need a person who passed a second factor within `windowMs`, not just any session.
+ */
+export function requireRecentMfa(context: ForwardedContext, now: number, windowMs: number): void {
+  if (context.actor.kind !== 'user' || context.mfaAt === null || now - context.mfaAt * 1000 > windowMs) {
+    throw clientError(ErrorCode.FORBIDDEN, 'Confirm with your second factor first', { reason: 'MFA_STEP_UP_REQUIRED' });
+  }
+}

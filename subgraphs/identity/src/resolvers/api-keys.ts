@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, isNull } from 'drizzle-orm';
-import { authorize, clientError, ErrorCode, isUuid, requiredText, roleAtLeast } from '@numezis/runtime';
-import type { ForwardedContext, Role } from '@numezis/runtime';
+import {
+  authorize,
+  clientError,
+  ErrorCode,
+  isUuid,
+  requiredText,
+  requireRecentMfa,
+  roleAtLeast,
+} from '@numezis/runtime';
+import type { Role } from '@numezis/runtime';
 import { hashToken, newApiKey } from '../auth/tokens.ts';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { apiKeys } from '../tables.ts';
@@ -9,13 +17,6 @@ import type { ApiKeyRow } from '../tables.ts';
 
 interface CreateApiKeyArgs {
   input: { name: string; role: Role };
-}
-
-/** Sensitive actions need a person who passed MFA within the last few minutes, not just a session. */
-export function requireRecentMfa(context: ForwardedContext, now: number, windowMs: number): void {
-  if (context.actor.kind !== 'user' || context.mfaAt === null || now - context.mfaAt * 1000 > windowMs) {
-    throw clientError(ErrorCode.FORBIDDEN, 'Confirm with your second factor first', { reason: 'MFA_STEP_UP_REQUIRED' });
-  }
 }
 
 export function apiKeyResolvers({ dataAccess, settings, clock }: IdentityDependencies) {

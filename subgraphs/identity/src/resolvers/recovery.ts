@@ -1,13 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { and, count, eq, gt, isNull } from 'drizzle-orm';
-import { badUserInput, requireUser } from '@numezis/runtime';
+import { badUserInput, requireRecentMfa, requireUser } from '@numezis/runtime';
 import { hashPassword, validatePasswordPolicy } from '../auth/password.ts';
 import { hashToken, isWellFormedToken, newSecretToken, normaliseEmail } from '../auth/tokens.ts';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { base32Encode } from '@numezis/runtime';
 import { revokeAllSessions, rotateSession } from '../sessions/sessions.ts';
 import { passwordResets, recoveryCodes, users } from '../tables.ts';
-import { requireRecentMfa } from './api-keys.ts';
 
 const recoveryCodeCount = 10;
 const resetTtlMs = 60 * 60_000;
