@@ -8,7 +8,7 @@ export type { SubgraphConfig } from './config/subgraph.ts';
 export { readSubgraphConfig } from './config/subgraph.ts';
 export * from './context/signed-context.ts';
 export type { DataAccess } from './db/data-access.ts';
-export type { Db, Tx, DatabaseSettings } from './db/database.ts';
+export type { Tx, DatabaseSettings } from './db/database.ts';
 export { groupBy, tenantLoader } from './db/tenant-loader.ts';
 export * from './errors.ts';
 export { loggerOptions } from './logger.ts';

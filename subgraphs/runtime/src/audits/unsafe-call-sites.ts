@@ -1,0 +1,21 @@
+/**
+ * The only files allowed to call `dataAccess.unsafeUnscoped`, each with the reason its queries
+ * need no scope. Without a scope row-level security shows no tenant rows at all, so an entry is
+ * only ever right for tables of people, sessions or secrets, looked up before anyone is known by a
+ * key the caller presented (an email, a token, a credential id).
+ *
+ * The accessmode-scoping audit fails on a call in a file not listed here, and on an entry whose
+ * file no longer makes one, so this list always says exactly where unscoped access happens.
+ */
+export const unsafeCallSites: Readonly<Record<string, string>> = {
+  'subgraphs/identity/src/auth/throttle.ts':
+    'failure counters are keyed by account or IP and checked before anyone is signed in; they hold no tenant data',
+  'subgraphs/identity/src/passkeys/passkeys.ts':
+    'passkey sign-in issues and consumes a challenge and finds the credential by its id before anyone is known',
+  'subgraphs/identity/src/resolvers/account.ts':
+    'sign-up and sign-in find a person by email, and email verification by its token, before anyone is signed in',
+  'subgraphs/identity/src/resolvers/recovery.ts':
+    'a password reset is requested by email and redeemed by its token, by someone who cannot sign in',
+  'subgraphs/identity/src/sessions/sessions.ts':
+    'a session is found by the hash of the cookie token presented; everything after it runs in that user scope',
+};
