@@ -128,7 +128,7 @@ export function parseSecretBoxKey(text: string): SecretBoxKey {
   if (!key || key.length !== KEY_LENGTH) {
     throw new Error(
       `secret box key must have the form ${KEY_FORMAT} (unpadded base64url); ` +
-        `generate one with: node -e "console.log(require('node:crypto').randomBytes(32).toString('base64url'))"`,
+        'generate one with: npm run context-keys',
     );
   }
   return { id, key };
