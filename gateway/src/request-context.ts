@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { anonymousContext, clientError, ErrorCode, isUuid, requestTokenCache } from '@numezis/runtime';
+import { anonymousContext, clientError, ErrorCode, isUuid, requestTokenCache, tenantIdOf } from '@numezis/runtime';
 import type { ContextSigner, ForwardedContext } from '@numezis/runtime';
 import type { AuthMode } from './config.ts';
 import { readSessionCookie } from './session-cookie.ts';
@@ -46,7 +46,7 @@ export async function createGatewayContext(
     if (resolved === null) {
       throw clientError(ErrorCode.UNAUTHENTICATED, 'The API key is invalid or revoked', { http: { status: 401 } });
     }
-    if (workspaceId !== null && workspaceId !== resolved.tenantId) {
+    if (workspaceId !== null && workspaceId !== tenantIdOf(resolved.access)) {
       throw clientError(ErrorCode.FORBIDDEN, 'This API key acts in another workspace', { http: { status: 403 } });
     }
     forwarded = resolved;

@@ -1,6 +1,6 @@
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
-import { anonymousContext, contextHeader, ErrorCode, isPermission, isRole, isUuid } from '@numezis/runtime';
+import { anonymousContext, contextHeader, ErrorCode, isUuid, parseRequestAccess } from '@numezis/runtime';
 import type { ContextSigner, ForwardedContext } from '@numezis/runtime';
 
 export type RequestBasics = Pick<ForwardedContext, 'requestId' | 'clientIp' | 'userAgent'>;
@@ -53,14 +53,12 @@ export function createSessionResolver(options: IdentityOptions): SessionResolver
   return async (token, workspaceId, basics) => {
     const { session } = await call({ token, workspaceId }, basics);
     if (typeof session !== 'object' || session === null) return null;
-    const { sessionId, userId, tenantId, role, permissions, mfaAt, mfaRequired } = session as Record<string, unknown>;
-    if (!isUuid(sessionId) || !isUuid(userId)) return null;
-    if (tenantId !== null && !isUuid(tenantId)) return null;
-    if (role !== null && !isRole(role)) return null;
-    if (!Array.isArray(permissions) || !permissions.every(isPermission)) return null;
+    const { sessionId, userId, access, mfaAt, mfaRequired } = session as Record<string, unknown>;
+    const parsed = parseRequestAccess(access);
+    if (!isUuid(sessionId) || !isUuid(userId) || parsed === null || parsed.kind === 'anonymous') return null;
     if (mfaAt !== null && typeof mfaAt !== 'number') return null;
     if (typeof mfaRequired !== 'boolean') return null;
-    return { ...basics, actor: { kind: 'user', userId, sessionId }, tenantId, role, permissions, mfaAt, mfaRequired };
+    return { ...basics, actor: { kind: 'user', userId, sessionId }, access: parsed, mfaAt, mfaRequired };
   };
 }
 
@@ -70,15 +68,13 @@ export function createApiKeyResolver(options: IdentityOptions): ApiKeyResolver {
   return async (key, basics) => {
     const { apiKey } = await call({ key }, basics);
     if (typeof apiKey !== 'object' || apiKey === null) return null;
-    const { keyId, tenantId, role, permissions } = apiKey as Record<string, unknown>;
-    if (!isUuid(keyId) || !isUuid(tenantId) || !isRole(role)) return null;
-    if (!Array.isArray(permissions) || !permissions.every(isPermission)) return null;
+    const { keyId, access } = apiKey as Record<string, unknown>;
+    const parsed = parseRequestAccess(access);
+    if (!isUuid(keyId) || parsed?.kind !== 'tenant') return null;
     return {
       ...basics,
       actor: { kind: 'apiKey', keyId },
-      tenantId,
-      role,
-      permissions,
+      access: parsed,
       mfaAt: null,
       mfaRequired: false,
     };

@@ -6,6 +6,7 @@ import {
   createContextSigner,
   manualClock,
   parseSigningKey,
+  rolePermissions,
   subgraphNames,
   systemClock,
 } from '@numezis/runtime';
@@ -18,10 +19,10 @@ const stack = sharedStack();
 const key = parseSigningKey(stack.signingKey);
 const signer = createContextSigner({ key, clock: systemClock });
 
-const contextFor = (tenantId: string | null): ForwardedContext => ({
-  ...anonymousContext({ requestId: 'e2e-direct', clientIp: '127.0.0.1', userAgent: 'e2e' }),
-  tenantId,
-});
+const anonymous = (): ForwardedContext =>
+  anonymousContext({ requestId: 'e2e-direct', clientIp: '127.0.0.1', userAgent: 'e2e' });
+/** What a forger would like to claim: Admin of a workspace. */
+const adminOf = (tenantId: string) => ({ kind: 'tenant', tenantId, role: 'ADMIN', permissions: rolePermissions.ADMIN });
 
 function postDirect(subgraph: SubgraphName, token: string | undefined, query = '{ __typename }') {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
@@ -39,7 +40,7 @@ function assertRefused(result: Awaited<ReturnType<typeof postDirect>>) {
 describe('subgraphs accept only the gateway’s signed context', () => {
   for (const subgraph of subgraphNames) {
     it(`${subgraph}: serves a request signed for it`, async () => {
-      const result = await postDirect(subgraph, signer.sign(contextFor(null), subgraph));
+      const result = await postDirect(subgraph, signer.sign(anonymous(), subgraph));
       assert.equal(result.status, 200);
       assert.deepEqual(result.body.data, { __typename: 'Query' });
     });
@@ -49,35 +50,27 @@ describe('subgraphs accept only the gateway’s signed context', () => {
     });
 
     it(`${subgraph}: refuses a tampered, expired or misaddressed signature`, async () => {
-      const [header, payload, signature] = signer.sign(contextFor(null), subgraph).split('.') as [
-        string,
-        string,
-        string,
-      ];
+      const [header, payload, signature] = signer.sign(anonymous(), subgraph).split('.') as [string, string, string];
       const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { ctx: ForwardedContext };
       const forged = Buffer.from(
-        JSON.stringify({ ...claims, ctx: { ...claims.ctx, tenantId: '00000000-0000-4000-8000-000000000000' } }),
+        JSON.stringify({ ...claims, ctx: { ...claims.ctx, access: adminOf('00000000-0000-4000-8000-000000000000') } }),
       ).toString('base64url');
       assertRefused(await postDirect(subgraph, `${header}.${forged}.${signature}`));
 
       const past = createContextSigner({ key, clock: manualClock(Date.now() - 120_000) });
-      assertRefused(await postDirect(subgraph, past.sign(contextFor(null), subgraph)));
+      assertRefused(await postDirect(subgraph, past.sign(anonymous(), subgraph)));
 
       const other = subgraphNames.find((name) => name !== subgraph) ?? 'identity';
-      assertRefused(await postDirect(subgraph, signer.sign(contextFor(null), other)));
+      assertRefused(await postDirect(subgraph, signer.sign(anonymous(), other)));
     });
   }
 
   it('a refused request touches no data', async () => {
     const workspace = await createWorkspace(stack);
-    const [header, payload, signature] = signer.sign(contextFor(null), 'accounting').split('.') as [
-      string,
-      string,
-      string,
-    ];
+    const [header, payload, signature] = signer.sign(anonymous(), 'accounting').split('.') as [string, string, string];
     const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { ctx: ForwardedContext };
     const forged = Buffer.from(
-      JSON.stringify({ ...claims, ctx: { ...claims.ctx, tenantId: workspace.workspaceId } }),
+      JSON.stringify({ ...claims, ctx: { ...claims.ctx, access: adminOf(workspace.workspaceId) } }),
     ).toString('base64url');
     assertRefused(
       await postDirect(

@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
 import { inArray } from 'drizzle-orm';
-import { isUuid, tenantLoader } from '@numezis/runtime';
+import { isUuid, tenantLoader, tenantWith } from '@numezis/runtime';
 import type { DataAccess, ForwardedContext } from '@numezis/runtime';
 import { accounts, journalEntries } from './tables.ts';
 import type { AccountRow, JournalEntryRow } from './tables.ts';
@@ -12,7 +12,7 @@ export interface Loaders {
 
 export function createLoaders(dataAccess: DataAccess, context: ForwardedContext): Loaders {
   // Entity references resolve only for a caller allowed to read the books.
-  const tenantId = context.permissions.includes('accounting.read') ? context.tenantId : null;
+  const tenantId = tenantWith(context.access, 'accounting.read');
   return {
     accounts: tenantLoader(dataAccess, tenantId, async (tx, ids) => {
       const rows = await tx

@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
 import { count, inArray, max } from 'drizzle-orm';
-import { isUuid, tenantLoader } from '@numezis/runtime';
+import { isUuid, tenantLoader, tenantWith } from '@numezis/runtime';
 import type { DataAccess, ForwardedContext } from '@numezis/runtime';
 import { auditEvents } from './tables.ts';
 import type { AuditEventRow } from './tables.ts';
@@ -17,7 +17,7 @@ export interface Loaders {
 
 export function createLoaders(dataAccess: DataAccess, context: ForwardedContext): Loaders {
   // Entity references resolve only for a caller allowed to read the audit trail.
-  const tenantId = context.permissions.includes('audit.read') ? context.tenantId : null;
+  const tenantId = tenantWith(context.access, 'audit.read');
   return {
     events: tenantLoader(dataAccess, tenantId, async (tx, ids) => {
       const rows = await tx

@@ -1,5 +1,5 @@
 import { desc } from 'drizzle-orm';
-import { authorize, requirePermission } from '@numezis/runtime';
+import { authorize, requirePermission, tenantIdOf } from '@numezis/runtime';
 import type { DataAccess, ForwardedContext } from '@numezis/runtime';
 import type { Loaders } from './loaders.ts';
 import { auditEvents } from './tables.ts';
@@ -38,7 +38,7 @@ export function auditResolvers(dataAccess: DataAccess): AuditResolvers {
     Tenant: {
       // Only the active workspace resolves: another workspace's id is answered like a missing one.
       __resolveReference: (reference: { id: string }, _: unknown, context: AuditContext) =>
-        reference.id === context.forwarded.tenantId ? { id: reference.id } : null,
+        reference.id === tenantIdOf(context.forwarded.access) ? { id: reference.id } : null,
       auditLog: async (tenant: { id: string }, _: unknown, context: AuditContext) => {
         requirePermission(context.forwarded, 'audit.read');
         return (await context.loaders.summaries.load(tenant.id)) ?? { eventCount: 0, latestEventAt: null };

@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
 import { asc, inArray } from 'drizzle-orm';
-import { groupBy, isUuid, tenantLoader } from '@numezis/runtime';
+import { groupBy, isUuid, tenantLoader, tenantWith } from '@numezis/runtime';
 import type { DataAccess, ForwardedContext } from '@numezis/runtime';
 import { documentsTable } from './tables.ts';
 import type { DocumentRow } from './tables.ts';
@@ -12,7 +12,7 @@ export interface Loaders {
 
 export function createLoaders(dataAccess: DataAccess, context: ForwardedContext): Loaders {
   // Entity references resolve only for a caller allowed to read documents.
-  const tenantId = context.permissions.includes('documents.read') ? context.tenantId : null;
+  const tenantId = tenantWith(context.access, 'documents.read');
   return {
     documents: tenantLoader(dataAccess, tenantId, async (tx, ids) => {
       const rows = await tx

@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
 import { eq, inArray } from 'drizzle-orm';
-import { groupBy, isUuid, tenantLoader } from '@numezis/runtime';
+import { groupBy, isUuid, tenantLoader, tenantWith } from '@numezis/runtime';
 import type { DataAccess, ForwardedContext, Role } from '@numezis/runtime';
 import { customRoles, memberships, tenants, users } from './tables.ts';
 import type { CustomRoleRow, TenantRow, UserRow } from './tables.ts';
@@ -21,7 +21,7 @@ export interface Loaders {
 
 export function createLoaders(dataAccess: DataAccess, context: ForwardedContext): Loaders {
   // Entity references resolve only for a caller allowed to read the workspace.
-  const tenantId = context.permissions.includes('workspace.read') ? context.tenantId : null;
+  const tenantId = tenantWith(context.access, 'workspace.read');
   return {
     tenants: tenantLoader(dataAccess, tenantId, async (tx, ids) => {
       const rows = await tx

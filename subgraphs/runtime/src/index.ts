@@ -6,6 +6,7 @@ export type { ConfigReader, Env } from './config/reader.ts';
 export { ConfigError, createConfigReader } from './config/reader.ts';
 export type { SubgraphConfig } from './config/subgraph.ts';
 export { readSubgraphConfig } from './config/subgraph.ts';
+export * from './context/access-mode.ts';
 export * from './context/signed-context.ts';
 export type { DataAccess } from './db/data-access.ts';
 export type { Tx, DatabaseSettings } from './db/database.ts';

@@ -6,10 +6,15 @@ import type { Permission } from './policy/roles.ts';
 
 /** The workspace a tenant-scoped field acts in; refuses a request that acts in none. */
 export function requireTenant(context: ForwardedContext): string {
-  if (context.tenantId === null) {
+  if (context.access.kind === 'portfolio') {
+    throw clientError(ErrorCode.FORBIDDEN, 'Portfolio mode only reads: choose one workspace to act in', {
+      reason: 'PORTFOLIO_READ_ONLY',
+    });
+  }
+  if (context.access.kind !== 'tenant') {
     throw clientError(ErrorCode.UNAUTHENTICATED, 'This operation needs an active workspace');
   }
-  return context.tenantId;
+  return context.access.tenantId;
 }
 
 /**
@@ -26,7 +31,7 @@ export function requirePermission(context: ForwardedContext, permission: Permiss
       reason: 'MFA_REQUIRED',
     });
   }
-  if (!context.permissions.includes(permission)) {
+  if (context.access.kind !== 'tenant' || !context.access.permissions.includes(permission)) {
     throw clientError(ErrorCode.FORBIDDEN, 'Your role does not allow this', { permission });
   }
   return tenantId;

@@ -7,7 +7,7 @@ import {
   isUuid,
   requiredText,
   requireRecentMfa,
-  roleAtLeast,
+  holdsRoleAtLeast,
 } from '@numezis/runtime';
 import type { Role } from '@numezis/runtime';
 import { hashToken, newApiKey } from '../auth/tokens.ts';
@@ -34,7 +34,7 @@ export function apiKeyResolvers({ dataAccess, settings, clock }: IdentityDepende
         requireRecentMfa(forwarded, clock.now(), settings.recentMfaMs);
         const name = requiredText(input.name, 'name', 100);
         // A key never holds more than the person who made it.
-        if (forwarded.role === null || !roleAtLeast(forwarded.role, input.role)) {
+        if (!holdsRoleAtLeast(forwarded.access, input.role)) {
           throw clientError(ErrorCode.FORBIDDEN, 'A key cannot hold a higher role than yours');
         }
         const secret = newApiKey();

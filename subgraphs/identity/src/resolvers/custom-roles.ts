@@ -10,7 +10,8 @@ import {
   permissionFromEnum,
   permissionToEnum,
   requiredText,
-  roleAtLeast,
+  holdsRoleAtLeast,
+  permissionsOf,
 } from '@numezis/runtime';
 import type { ForwardedContext, Permission, Role } from '@numezis/runtime';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
@@ -32,10 +33,10 @@ function parsePermissions(values: readonly string[], field: string): Permission[
 
 /** Nobody grants a permission they do not hold, nor a rank above their own. */
 export function assertMayGrant(context: ForwardedContext, rank: Role, granted: readonly Permission[]): void {
-  if (context.role === null || !roleAtLeast(context.role, rank)) {
+  if (!holdsRoleAtLeast(context.access, rank)) {
     throw clientError(ErrorCode.FORBIDDEN, 'You cannot grant a role higher than yours');
   }
-  const missing = granted.filter((permission) => !context.permissions.includes(permission));
+  const missing = granted.filter((permission) => !permissionsOf(context.access).includes(permission));
   if (missing.length > 0) {
     throw clientError(ErrorCode.FORBIDDEN, 'You cannot grant a permission you do not hold', {
       permissions: missing.map(permissionToEnum),

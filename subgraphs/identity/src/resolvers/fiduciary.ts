@@ -1,5 +1,5 @@
 import { and, asc, eq } from 'drizzle-orm';
-import { authorize, clientError, ErrorCode, isUuid, requireUser, roleAtLeast } from '@numezis/runtime';
+import { authorize, clientError, ErrorCode, isUuid, requireUser, holdsRoleAtLeast } from '@numezis/runtime';
 import type { Role } from '@numezis/runtime';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { fiduciaryLinks } from '../tables.ts';
@@ -20,7 +20,7 @@ export function fiduciaryResolvers({ dataAccess, clock }: IdentityDependencies) 
         const { userId } = requireUser(context.forwarded);
         const notFound = () => clientError(ErrorCode.NOT_FOUND, 'No such fiduciary workspace');
         if (!isUuid(args.fiduciaryWorkspaceId) || args.fiduciaryWorkspaceId === tenantId) throw notFound();
-        if (context.forwarded.role === null || !roleAtLeast(context.forwarded.role, args.role)) {
+        if (!holdsRoleAtLeast(context.forwarded.access, args.role)) {
           throw clientError(ErrorCode.FORBIDDEN, 'You cannot grant a role higher than yours');
         }
         try {

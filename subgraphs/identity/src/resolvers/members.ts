@@ -1,5 +1,5 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import { authorize, clientError, ErrorCode, isUuid, roleAtLeast } from '@numezis/runtime';
+import { authorize, clientError, ErrorCode, isUuid, holdsRoleAtLeast } from '@numezis/runtime';
 import type { ForwardedContext, Role, Tx } from '@numezis/runtime';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { memberships, sessions } from '../tables.ts';
@@ -20,7 +20,7 @@ async function assertAdminsRemain(tx: Tx, userId: string, nextRole: Role | null)
 }
 
 function assertMayGrant(context: ForwardedContext, role: Role): void {
-  if (context.role === null || !roleAtLeast(context.role, role)) {
+  if (!holdsRoleAtLeast(context.access, role)) {
     throw clientError(ErrorCode.FORBIDDEN, 'You cannot grant a role higher than yours');
   }
 }

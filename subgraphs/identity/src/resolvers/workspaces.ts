@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull } from 'drizzle-orm';
-import { badUserInput, clientError, ErrorCode, requiredText, authorize, requireUser } from '@numezis/runtime';
+import { badUserInput, clientError, ErrorCode, requiredText, authorize, requireUser, roleOf } from '@numezis/runtime';
 import type { ForwardedContext, Role } from '@numezis/runtime';
 import { hashToken, isWellFormedToken, newSecretToken, normaliseEmail } from '../auth/tokens.ts';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
@@ -65,7 +65,7 @@ export function workspaceResolvers({ dataAccess, settings, mailer, clock }: Iden
         const email = normaliseEmail(input.email);
         if (email === null) throw badUserInput('email', 'email must be an email address');
         // Nobody grants what they do not hold: only an Admin can make another Admin.
-        if (input.role === 'ADMIN' && context.forwarded.role !== 'ADMIN') {
+        if (input.role === 'ADMIN' && roleOf(context.forwarded.access) !== 'ADMIN') {
           throw clientError(ErrorCode.FORBIDDEN, 'Only an Admin can invite an Admin');
         }
         const token = newSecretToken();

@@ -68,7 +68,15 @@ export function registerApiKeyResolution(
     }
     if (found === undefined) return { apiKey: null };
     return {
-      apiKey: { keyId: found.id, tenantId: found.tenantId, role: found.role, permissions: rolePermissions[found.role] },
+      apiKey: {
+        keyId: found.id,
+        access: {
+          kind: 'tenant',
+          tenantId: found.tenantId,
+          role: found.role,
+          permissions: rolePermissions[found.role],
+        },
+      },
     };
   });
 }

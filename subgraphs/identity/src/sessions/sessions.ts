@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { rolePermissions } from '@numezis/runtime';
-import type { Clock, DataAccess, Permission, Role, Tx } from '@numezis/runtime';
+import type { Clock, DataAccess, RequestAccess, Tx } from '@numezis/runtime';
 import { hashToken, isWellFormedToken, newSecretToken } from '../auth/tokens.ts';
 import { customRolePermissions } from '../custom-role-permissions.ts';
 import { userHasPasskey } from '../passkeys/passkeys.ts';
@@ -19,9 +19,8 @@ export interface SessionPolicy {
 export interface ResolvedSession {
   readonly sessionId: string;
   readonly userId: string;
-  readonly tenantId: string | null;
-  readonly role: Role | null;
-  readonly permissions: readonly Permission[];
+  /** The requested (or active) workspace; `account` when the person belongs to none of that id. */
+  readonly access: RequestAccess;
   readonly mfaAt: number | null;
   readonly mfaRequired: boolean;
 }
@@ -149,18 +148,23 @@ export async function resolveSession(
       (user?.totpSecretSealed !== null && user?.totpSecretSealed !== undefined) ||
       (session.mfaAt === null && (await userHasPasskey(tx, session.userId)));
     const mfaRequired = session.mfaAt === null && (hasSecondFactor || membership?.mfaRequired === true);
-    const role = membership?.role ?? null;
+    const access: RequestAccess =
+      membership === undefined || workspaceId === null
+        ? { kind: 'account' }
+        : {
+            kind: 'tenant',
+            tenantId: workspaceId,
+            role: membership.role,
+            permissions: mfaRequired
+              ? []
+              : membership.customRole
+                ? customRolePermissions(membership.customRole)
+                : rolePermissions[membership.role],
+          };
     return {
       sessionId: session.id,
       userId: session.userId,
-      tenantId: membership === undefined ? null : (workspaceId ?? null),
-      role,
-      permissions:
-        role === null || mfaRequired
-          ? []
-          : membership?.customRole
-            ? customRolePermissions(membership.customRole)
-            : rolePermissions[role],
+      access,
       mfaAt: session.mfaAt === null ? null : Math.floor(session.mfaAt.getTime() / 1000),
       mfaRequired,
     };

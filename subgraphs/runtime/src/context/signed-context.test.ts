@@ -20,9 +20,12 @@ const context: ForwardedContext = {
     userId: '0b6f1f7e-6a3f-4b47-9d5e-1f1f1f1f1f1f',
     sessionId: '5d1c1a7e-6a3f-4b47-9d5e-2f2f2f2f2f2f',
   },
-  tenantId: '6f9c3d1a-2b4e-4c5d-8e7f-0a1b2c3d4e5f',
-  role: 'VIEWER',
-  permissions: ['workspace.read', 'accounting.read'],
+  access: {
+    kind: 'tenant',
+    tenantId: '6f9c3d1a-2b4e-4c5d-8e7f-0a1b2c3d4e5f',
+    role: 'VIEWER',
+    permissions: ['workspace.read', 'accounting.read'],
+  },
   mfaAt: 1_700_000_000,
   mfaRequired: false,
 };
@@ -106,17 +109,27 @@ describe('signed context between gateway and subgraphs', () => {
 
   it('carries an API key as the actor', () => {
     const { signer, verifier } = setup();
-    const asKey: ForwardedContext = { ...context, actor: { kind: 'apiKey', keyId: context.tenantId ?? '' } };
+    const asKey: ForwardedContext = {
+      ...context,
+      actor: { kind: 'apiKey', keyId: '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d' },
+    };
     assert.deepEqual(verifier.verify(signer.sign(asKey, 'accounting')), { ok: true, context: asKey });
   });
 
   it('refuses claims of the wrong shape even when signed', () => {
     const { signer, verifier } = setup();
     for (const bad of [
-      { ...context, tenantId: "x' or 1=1" },
-      { ...context, role: 'OWNER' },
-      { ...context, permissions: ['accounting.read', 'everything'] },
-      { ...context, actor: { kind: 'user', userId: context.tenantId } },
+      { ...context, access: { ...context.access, tenantId: "x' or 1=1" } },
+      { ...context, access: { ...context.access, role: 'OWNER' } },
+      { ...context, access: { ...context.access, permissions: ['accounting.read', 'everything'] } },
+      { ...context, access: { kind: 'system', job: 'purge' } },
+      { ...context, access: { kind: 'anonymous' } },
+      {
+        ...context,
+        access: { kind: 'portfolio', firmTenantId: '6f9c3d1a-2b4e-4c5d-8e7f-0a1b2c3d4e5f', clients: [] },
+        actor: { kind: 'apiKey', keyId: '7a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d' },
+      },
+      { ...context, actor: { kind: 'user', userId: 'someone' } },
       { ...context, mfaRequired: 'no' },
     ]) {
       assert.deepEqual(verifier.verify(signer.sign(bad as unknown as ForwardedContext, 'accounting')), {

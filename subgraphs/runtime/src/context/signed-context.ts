@@ -11,8 +11,8 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import type { Clock } from '../clock.ts';
-import { isPermission, isRole } from '../policy/roles.ts';
-import type { Permission, Role } from '../policy/roles.ts';
+import { parseRequestAccess } from './access-mode.ts';
+import type { RequestAccess } from './access-mode.ts';
 
 /** The header that carries the token from the gateway to a subgraph. */
 export const contextHeader = 'x-numezis-context';
@@ -33,12 +33,8 @@ export interface ForwardedContext {
   readonly clientIp: string;
   readonly userAgent: string | null;
   readonly actor: Actor;
-  /** The workspace the request acts in; null when it acts in none. */
-  readonly tenantId: string | null;
-  /** The actor's role in that workspace; null without one. */
-  readonly role: Role | null;
-  /** What the actor may do in that workspace; empty while MFA is required but missing. */
-  readonly permissions: readonly Permission[];
+  /** Which data the request may see and what it may do there. */
+  readonly access: RequestAccess;
   /** When the session last passed an MFA step, in epoch seconds; null if it never did. */
   readonly mfaAt: number | null;
   /** The workspace requires MFA and this session has not passed it: only enrolment is open. */
@@ -54,9 +50,7 @@ export function anonymousContext(request: {
   return {
     ...request,
     actor: { kind: 'anonymous' },
-    tenantId: null,
-    role: null,
-    permissions: [],
+    access: { kind: 'anonymous' },
     mfaAt: null,
     mfaRequired: false,
   };
@@ -230,15 +224,13 @@ export function isUuid(value: unknown): value is string {
 /** Strict shape check: a signed token with unexpected claims is refused, not half-trusted. */
 function parseForwardedContext(value: unknown): ForwardedContext | null {
   if (!isRecord(value)) return null;
-  const { requestId, clientIp, userAgent, actor, tenantId, role, permissions, mfaAt, mfaRequired } = value;
+  const { requestId, clientIp, userAgent, actor, access, mfaAt, mfaRequired } = value;
   if (typeof requestId !== 'string' || requestId === '' || typeof clientIp !== 'string') return null;
   if (userAgent !== null && typeof userAgent !== 'string') return null;
-  if (tenantId !== null && !isUuid(tenantId)) return null;
-  if (role !== null && !isRole(role)) return null;
-  if (!Array.isArray(permissions) || !permissions.every(isPermission)) return null;
   if (mfaAt !== null && typeof mfaAt !== 'number') return null;
   if (typeof mfaRequired !== 'boolean') return null;
-  if (!isRecord(actor)) return null;
+  const parsedAccess = parseRequestAccess(access);
+  if (parsedAccess === null || !isRecord(actor)) return null;
   let parsedActor: Actor;
   if (actor.kind === 'anonymous') parsedActor = { kind: 'anonymous' };
   else if (actor.kind === 'user' && isUuid(actor.userId) && isUuid(actor.sessionId)) {
@@ -246,7 +238,11 @@ function parseForwardedContext(value: unknown): ForwardedContext | null {
   } else if (actor.kind === 'apiKey' && isUuid(actor.keyId)) {
     parsedActor = { kind: 'apiKey', keyId: actor.keyId };
   } else return null;
-  return { requestId, clientIp, userAgent, actor: parsedActor, tenantId, role, permissions, mfaAt, mfaRequired };
+  // Only a signed-in person reads across a portfolio; nobody anonymous acts anywhere but anonymously.
+  if ((parsedActor.kind === 'anonymous') !== (parsedAccess.kind === 'anonymous')) return null;
+  if (parsedAccess.kind === 'portfolio' && parsedActor.kind !== 'user') return null;
+  if (parsedActor.kind === 'apiKey' && parsedAccess.kind !== 'tenant') return null;
+  return { requestId, clientIp, userAgent, actor: parsedActor, access: parsedAccess, mfaAt, mfaRequired };
 }
 
 function encodeJson(value: unknown): string {

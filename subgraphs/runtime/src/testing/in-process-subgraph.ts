@@ -71,9 +71,12 @@ export async function startInProcessSubgraph(
         clientIp: '127.0.0.1',
         userAgent: 'unit-test',
         actor,
-        tenantId,
-        role,
-        permissions: role === null || mfaRequired ? [] : rolePermissions[role],
+        access:
+          actor.kind === 'anonymous'
+            ? { kind: 'anonymous' }
+            : tenantId === null || role === null
+              ? { kind: 'account' }
+              : { kind: 'tenant', tenantId, role, permissions: mfaRequired ? [] : rolePermissions[role] },
         mfaAt: null,
         mfaRequired,
       };
