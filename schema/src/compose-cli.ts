@@ -1,25 +1,43 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { composeSupergraph } from './compose.ts';
-import { subgraphSources, supergraphFile } from './subgraphs.ts';
+import { composeSupergraph, readSubgraphSdl } from './compose.ts';
+import { extractFieldPolicies, renderFieldPolicyModule } from './field-policy.ts';
+import { fieldPolicyFile, subgraphSources, supergraphFile } from './subgraphs.ts';
 
-// `npm run compose` writes schema/supergraph.graphql; `npm run compose:check` fails when the
-// committed file is not what composition produces now (CI runs it).
+// `npm run compose` writes schema/supergraph.graphql and the field-to-policy registry;
+// `npm run compose:check` fails when either committed file is not what the SDLs produce now, or when
+// a root field carries no scope decision (CI runs it).
 const check = process.argv.includes('--check');
-try {
-  const composed = await composeSupergraph(subgraphSources);
-  const committed = await readFile(supergraphFile, 'utf8').catch(() => '');
-  if (check) {
-    if (committed !== composed) {
-      process.stderr.write('schema/supergraph.graphql is stale: run `npm run compose` and commit the result\n');
-      process.exit(1);
-    }
-    process.stdout.write('schema/supergraph.graphql is up to date\n');
-  } else if (committed !== composed) {
-    await writeFile(supergraphFile, composed);
-    process.stdout.write('wrote schema/supergraph.graphql\n');
-  } else {
-    process.stdout.write('schema/supergraph.graphql unchanged\n');
+
+async function generated(): Promise<{ file: URL; label: string; content: string }[]> {
+  const { policies, violations } = extractFieldPolicies(await Promise.all(subgraphSources.map(readSubgraphSdl)));
+  if (violations.length > 0) {
+    throw new Error(`access policy: default deny refuses\n${violations.map((line) => `  - ${line}`).join('\n')}`);
   }
+  return [
+    { file: supergraphFile, label: 'schema/supergraph.graphql', content: await composeSupergraph(subgraphSources) },
+    {
+      file: fieldPolicyFile,
+      label: 'schema/src/generated/field-policy.ts',
+      content: renderFieldPolicyModule(policies),
+    },
+  ];
+}
+
+try {
+  let stale = false;
+  for (const { file, label, content } of await generated()) {
+    const committed = await readFile(file, 'utf8').catch(() => '');
+    if (committed === content) {
+      process.stdout.write(`${label} is up to date\n`);
+    } else if (check) {
+      process.stderr.write(`${label} is stale: run \`npm run compose\` and commit the result\n`);
+      stale = true;
+    } else {
+      await writeFile(file, content);
+      process.stdout.write(`wrote ${label}\n`);
+    }
+  }
+  if (stale) process.exit(1);
 } catch (error) {
   process.stderr.write(`${(error as Error).message}\n`);
   process.exit(1);

@@ -31,3 +31,4 @@ export const subgraphSources: readonly SubgraphSource[] = [
 ];
 
 export const supergraphFile = new URL('schema/supergraph.graphql', repoRoot);
+export const fieldPolicyFile = new URL('schema/src/generated/field-policy.ts', repoRoot);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, it } from 'node:test';
-import { operationAccess, rolePermissions, roles } from '@numezis/runtime';
-import type { Operation, Role, WorkspaceOperation } from '@numezis/runtime';
+import { fieldPolicy, rolePermissions, roles } from '@numezis/runtime';
+import type { Operation, Permission, Role, WorkspaceOperation } from '@numezis/runtime';
 import { graphql } from '../src/client.ts';
 import type { Caller, GraphQLResult } from '../src/client.ts';
 import { addMember, createAccount, createWorkspace, postEntryWithReceipt } from '../src/fixtures.ts';
@@ -84,8 +84,13 @@ const samples: Record<WorkspaceOperation, Sample> = {
   }),
 };
 
+const operations = Object.keys(fieldPolicy).filter((coordinate): coordinate is Operation =>
+  /^(Query|Mutation|Subscription)\./.test(coordinate),
+);
 const isWorkspaceOperation = (operation: Operation): operation is WorkspaceOperation =>
-  !['public', 'signed-in'].includes(operationAccess[operation]);
+  fieldPolicy[operation].scope === 'tenant';
+const permissionFor = (operation: WorkspaceOperation): Permission | undefined =>
+  (fieldPolicy[operation] as { permission?: Permission }).permission;
 
 describe('role × operation matrix, from the policy source', () => {
   const members = new Map<Role, Caller>();
@@ -106,8 +111,7 @@ describe('role × operation matrix, from the policy source', () => {
   });
 
   it('has a sample for every workspace operation of the registry', () => {
-    const operations = (Object.keys(operationAccess) as Operation[]).filter(isWorkspaceOperation);
-    assert.deepEqual(operations.sort(), Object.keys(samples).sort());
+    assert.deepEqual(operations.filter(isWorkspaceOperation).sort(), Object.keys(samples).sort());
   });
 
   for (const role of roles) {
@@ -125,20 +129,15 @@ describe('role × operation matrix, from the policy source', () => {
         const refusedFor: unknown[] = (result.body.errors ?? [])
           .filter((error) => error.extensions?.code === 'FORBIDDEN' && error.extensions.permission !== undefined)
           .map((error) => error.extensions?.permission);
-        const allowed = (rolePermissions[role] as readonly string[]).includes(operationAccess[operation]);
-        assert.deepEqual(
-          refusedFor,
-          allowed ? [] : [operationAccess[operation]],
-          `${role} × ${operation}: ${result.text}`,
-        );
+        const required = permissionFor(operation);
+        const allowed = required === undefined || (rolePermissions[role] as readonly string[]).includes(required);
+        assert.deepEqual(refusedFor, allowed ? [] : [required], `${role} × ${operation}: ${result.text}`);
       }
     });
   }
 
   it('refuses every operation that needs a signed-in person to an anonymous caller', async () => {
-    const signedIn = (Object.keys(operationAccess) as Operation[]).filter(
-      (operation) => operationAccess[operation] !== 'public',
-    );
+    const signedIn = operations.filter((operation) => fieldPolicy[operation].scope !== 'public');
     const anonymousSamples: Partial<Record<Operation, string>> = {
       'Mutation.revokeSession': `mutation { revokeSession(id: "${randomUUID()}") }`,
       'Mutation.createWorkspace': 'mutation { createWorkspace(input: { name: "X" }) { id } }',

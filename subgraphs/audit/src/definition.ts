@@ -2,7 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { mercuriusFederationPlugin } from '@mercuriusjs/federation';
 import type { FastifyPluginAsync } from 'fastify';
 import type { MercuriusOptions } from 'mercurius';
-import { forwardedContextOf } from '@numezis/runtime';
+import { withAccessDirectives } from '@numezis/schema';
+import { accessDirectivesTransformer, createAccessDenials, forwardedContextOf } from '@numezis/runtime';
 import type { SubgraphDefinition } from '@numezis/runtime';
 import { createLoaders } from './loaders.ts';
 import { maskingErrorFormatter } from './masking-error-formatter.ts';
@@ -21,7 +22,9 @@ export const auditSubgraph: SubgraphDefinition = {
   defaultDataDir,
   async mountGraphQL(app, { dataAccess }) {
     await app.register(federationPlugin, {
-      schema: await readFile(schemaFile, 'utf8'),
+      schema: withAccessDirectives(await readFile(schemaFile, 'utf8')),
+      // Through @mercuriusjs/federation, which keeps entity `resolveReference` across the transform.
+      schemaTransforms: [accessDirectivesTransformer(createAccessDenials(app.log, 'audit'))],
       resolvers: auditResolvers(dataAccess) as unknown as NonNullable<MercuriusOptions['resolvers']>,
       path: '/graphql',
       graphiql: false,

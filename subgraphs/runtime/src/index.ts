@@ -26,7 +26,12 @@ export type {
   SubgraphService,
 } from './server/subgraph-service.ts';
 export { createSubgraphService, runSubgraph } from './server/subgraph-service.ts';
-export { authorize, requirePermission, requireRecentMfa, requireTenant, requireUser } from './tenant.ts';
+export { authorize, denialError, requirePermission, requireRecentMfa, requireTenant, requireUser } from './tenant.ts';
+export { checkFieldAccess } from './policy/field-access.ts';
+export { accessDirectivesTransformer } from './server/access-directives.ts';
+export { createAccessDenials } from './security/access-denials.ts';
+export type { AccessDenials, DeniedAttempt } from './security/access-denials.ts';
+export type { Denial } from './policy/field-access.ts';
 export * from './policy/operations.ts';
 export * from './policy/roles.ts';
 export { requiredText } from './validation.ts';

@@ -1,6 +1,9 @@
 import type { ForwardedContext } from './context/signed-context.ts';
+import type { GraphQLError } from 'graphql';
 import { clientError, ErrorCode } from './errors.ts';
-import { operationAccess } from './policy/operations.ts';
+import { checkFieldAccess } from './policy/field-access.ts';
+import type { Denial } from './policy/field-access.ts';
+import { fieldPolicy } from './policy/operations.ts';
 import type { WorkspaceOperation } from './policy/operations.ts';
 import type { Permission } from './policy/roles.ts';
 
@@ -43,9 +46,18 @@ export function requireUser(context: ForwardedContext): { userId: string; sessio
   return { userId: context.actor.userId, sessionId: context.actor.sessionId };
 }
 
-/** `requirePermission` with the permission the operation registry names for `operation`. */
+/**
+ * The registry's decision on `operation` (the same the gateway and the field directive took), then
+ * the workspace it acts in.
+ */
 export function authorize(context: ForwardedContext, operation: WorkspaceOperation): string {
-  return requirePermission(context, operationAccess[operation]);
+  const denial = checkFieldAccess(fieldPolicy[operation], operation, context);
+  if (denial !== null) throw denialError(denial);
+  return requireTenant(context);
+}
+
+export function denialError(denial: Denial): GraphQLError {
+  return clientError(denial.code, denial.message, denial.extensions);
 }
 
 /**

@@ -9,6 +9,9 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'graphql';
 import type { DocumentNode } from 'graphql';
 import type { ForwardedContext } from '../context/signed-context.ts';
+import { withAccessDirectives } from '@numezis/schema';
+import { createAccessDenials } from '../security/access-denials.ts';
+import { accessDirectivesTransformer } from './access-directives.ts';
 import { maskingFormatError, requestIdPlugin } from './graphql-errors.ts';
 import { forwardedContextOf } from './require-signed-context.ts';
 import type { SubgraphDefinition, SubgraphDependencies } from './subgraph-service.ts';
@@ -24,16 +27,21 @@ export interface SubgraphContext extends BaseContext {
 export async function mountApolloSubgraph<Context extends SubgraphContext>(
   app: FastifyInstance,
   options: {
+    name: string;
+    /** The subgraph's SDL, access directives included (`withAccessDirectives`). */
     typeDefs: DocumentNode;
     resolvers: GraphQLResolverMap<Context>;
     context: (forwarded: ForwardedContext, http: { request: FastifyRequest; reply: FastifyReply }) => Context;
   },
 ): Promise<void> {
+  const enforceAccess = accessDirectivesTransformer(createAccessDenials(app.log, options.name));
   const server = new ApolloServer<Context>({
-    schema: buildSubgraphSchema({
-      typeDefs: options.typeDefs,
-      resolvers: options.resolvers as GraphQLResolverMap<unknown>,
-    }),
+    schema: enforceAccess(
+      buildSubgraphSchema({
+        typeDefs: options.typeDefs,
+        resolvers: options.resolvers as GraphQLResolverMap<unknown>,
+      }),
+    ),
     logger: app.log,
     plugins: [
       fastifyApolloDrainPlugin(app),
@@ -81,7 +89,8 @@ export function defineApolloSubgraph<Context extends SubgraphContext>(options: {
     defaultDataDir: options.files.defaultDataDir,
     async mountGraphQL(app, dependencies) {
       await mountApolloSubgraph<Context>(app, {
-        typeDefs: parse(await readFile(options.files.schemaFile, 'utf8')),
+        name: options.name,
+        typeDefs: parse(withAccessDirectives(await readFile(options.files.schemaFile, 'utf8'))),
         resolvers: options.resolvers(dependencies),
         context: (forwarded, http) => options.context(dependencies, forwarded, http),
       });

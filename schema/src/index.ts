@@ -1,0 +1,6 @@
+// What services import at run time: the access directives and the generated field-to-policy
+// registry. Composition itself (and @apollo/composition) stays in the compose command.
+export { accessDirectiveTypeDefs, withAccessDirectives } from './directives.ts';
+export type { FieldPolicy, FieldScope, PolicyPermission, PolicyRole } from './field-policy.ts';
+export { rootTypes } from './field-policy.ts';
+export { fieldPolicy } from './generated/field-policy.ts';
