@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { buildSchema, GraphQLEnumType } from 'graphql';
+import { accessDirectiveTypeDefs } from '@numezis/schema';
 import {
   effectivePermissions,
   permissionFromEnum,
@@ -40,5 +42,16 @@ describe('the policy source', () => {
   it('maps permissions to GraphQL enum values and back', () => {
     for (const permission of permissions) assert.equal(permissionFromEnum(permissionToEnum(permission)), permission);
     assert.equal(permissionFromEnum('EVERYTHING'), null);
+  });
+
+  it('speaks the same roles and permissions as the schema contract, in the same order', () => {
+    const schema = buildSchema(`${accessDirectiveTypeDefs}\ntype Query { ok: Boolean }`);
+    const values = (name: string) => {
+      const type = schema.getType(name);
+      assert.ok(type instanceof GraphQLEnumType);
+      return type.getValues().map((value) => value.name);
+    };
+    assert.deepEqual(values('Role'), [...roles]);
+    assert.deepEqual(values('Permission'), permissions.map(permissionToEnum));
   });
 });

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { generateContextKeyPair } from '../context/signed-context.ts';
 import type { DatabaseSettings } from '../db/database.ts';
@@ -37,6 +37,11 @@ export interface RunningStack {
   readonly ports: Readonly<Record<ServiceName, number>>;
   /** The captured log lines of a service (output: 'capture'), newest last. */
   logs(service: ServiceName): readonly string[];
+  /**
+   * The first captured line of `service` that `matches`, now or when it arrives: a service may answer
+   * a request before its log line for it has crossed the pipe. Rejects after `timeoutMs`.
+   */
+  waitForLog(service: ServiceName, matches: (line: string) => boolean, timeoutMs?: number): Promise<string>;
   /** Stops a service gracefully (SIGTERM) and resolves with its exit code (0 when it stopped cleanly). */
   stop(service: ServiceName): Promise<number | null>;
   /** Starts a stopped service again and waits until it is ready. */
@@ -65,6 +70,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   const identitySecretKey = `dev${Date.now().toString(36)}:${randomBytes(32).toString('base64url')}`;
   const processes = new Map<ServiceName, ChildProcess>();
   const logs = new Map<ServiceName, string[]>();
+  const logEvents = new EventEmitter();
   const readyTimeoutMs = options.readyTimeoutMs ?? 90_000;
 
   const envFor = (service: ServiceName): Record<string, string> => {
@@ -106,19 +112,28 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     processes.set(service, child);
     const lines = logs.get(service) ?? [];
     logs.set(service, lines);
-    const keep = (chunk: Buffer) => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line === '') continue;
-        lines.push(line);
-        if (lines.length > maxCapturedLines) lines.shift();
-      }
+    // A chunk can end mid-line: each stream keeps its unfinished line until the rest arrives.
+    const lineKeeper = () => {
+      let pending = '';
+      return (chunk: Buffer) => {
+        const parts = (pending + chunk.toString('utf8')).split('\n');
+        pending = parts.pop() ?? '';
+        for (const line of parts) {
+          if (line === '') continue;
+          lines.push(line);
+          if (lines.length > maxCapturedLines) lines.shift();
+          logEvents.emit(service, line);
+        }
+      };
     };
+    const keep = lineKeeper();
     child.stdout?.on('data', keep);
     // Until the service is ready its stderr is only kept: a failed start is reported once, by the
     // caller, in one line.
     let ready = false;
+    const keepError = lineKeeper();
     child.stderr?.on('data', (chunk: Buffer) => {
-      keep(chunk);
+      keepError(chunk);
       if (ready && options.output === 'inherit') process.stderr.write(chunk);
     });
     const exited = once(child, 'exit').then(() => {
@@ -168,6 +183,23 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     gatewayUrl: `http://127.0.0.1:${options.ports.gateway}/graphql`,
     ports: options.ports,
     logs: (service) => logs.get(service) ?? [],
+    waitForLog: (service, matches, timeoutMs = 5_000) => {
+      const seen = logs.get(service)?.find(matches);
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        const onLine = (line: string) => {
+          if (!matches(line)) return;
+          clearTimeout(timer);
+          logEvents.off(service, onLine);
+          resolve(line);
+        };
+        const timer = setTimeout(() => {
+          logEvents.off(service, onLine);
+          reject(new Error(`${service} logged no matching line within ${timeoutMs} ms`));
+        }, timeoutMs);
+        logEvents.on(service, onLine);
+      });
+    },
     stop,
     start: launch,
     async close() {
