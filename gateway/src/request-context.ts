@@ -18,6 +18,8 @@ export interface GatewayContext {
 
 /** Names the workspace a request acts in, among those the signed-in person belongs to. */
 export const workspaceHeader = 'x-numezis-workspace';
+/** Names a fiduciary firm's workspace: the request reads across the firm's client workspaces. */
+export const portfolioHeader = 'x-numezis-portfolio';
 const maxUserAgentLength = 512;
 
 export async function createGatewayContext(
@@ -37,11 +39,21 @@ export async function createGatewayContext(
   };
   let forwarded = anonymousContext(basics);
   let staleSession = false;
-  const workspaceId = requestedWorkspace(request);
+  const workspaceId = requestedWorkspace(request, workspaceHeader);
+  const portfolioFirmId = requestedWorkspace(request, portfolioHeader);
+  if (workspaceId !== null && portfolioFirmId !== null) {
+    throw clientError(ErrorCode.BAD_REQUEST, `Send either ${workspaceHeader} or ${portfolioHeader}, not both`, {
+      http: { status: 400 },
+    });
+  }
   const bearer = bearerToken(request);
   const token = readSessionCookie(request.headers.cookie);
   if (options.authMode === 'session' && bearer !== null && options.resolveApiKey !== null) {
     // A partner's key: the one workspace and role it was made for, whatever else the request says.
+    // Reading across a firm's clients is for the firm's people, never for a partner's key.
+    if (portfolioFirmId !== null) {
+      throw clientError(ErrorCode.FORBIDDEN, 'An API key cannot read a portfolio', { http: { status: 403 } });
+    }
     const resolved = await options.resolveApiKey(bearer, basics);
     if (resolved === null) {
       throw clientError(ErrorCode.UNAUTHENTICATED, 'The API key is invalid or revoked', { http: { status: 401 } });
@@ -51,7 +63,7 @@ export async function createGatewayContext(
     }
     forwarded = resolved;
   } else if (options.authMode === 'session' && token !== null && options.resolveSession !== null) {
-    const resolved = await options.resolveSession(token, workspaceId, basics);
+    const resolved = await options.resolveSession(token, { workspaceId, portfolioFirmId }, basics);
     if (resolved === null) staleSession = true;
     else forwarded = resolved;
   }
@@ -73,11 +85,11 @@ function bearerToken(request: FastifyRequest): string | null {
   return match[1] ?? null;
 }
 
-function requestedWorkspace(request: FastifyRequest): string | null {
-  const value = request.headers[workspaceHeader];
+function requestedWorkspace(request: FastifyRequest, header: string): string | null {
+  const value = request.headers[header];
   if (value === undefined) return null;
   // Thrown while building the context, so Apollo needs the HTTP status spelled out (it strips it).
   if (!isUuid(value))
-    throw clientError(ErrorCode.BAD_REQUEST, `${workspaceHeader} must be a workspace id`, { http: { status: 400 } });
+    throw clientError(ErrorCode.BAD_REQUEST, `${header} must be a workspace id`, { http: { status: 400 } });
   return value;
 }

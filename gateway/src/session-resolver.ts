@@ -5,9 +5,15 @@ import type { ContextSigner, ForwardedContext } from '@numezis/runtime';
 
 export type RequestBasics = Pick<ForwardedContext, 'requestId' | 'clientIp' | 'userAgent'>;
 
+/** What the request asks to act in: one workspace, a firm's portfolio, or (both null) the session's own. */
+export interface SessionTarget {
+  readonly workspaceId: string | null;
+  readonly portfolioFirmId: string | null;
+}
+
 export type SessionResolver = (
   token: string,
-  workspaceId: string | null,
+  target: SessionTarget,
   basics: RequestBasics,
 ) => Promise<ForwardedContext | null>;
 
@@ -50,8 +56,11 @@ function identityCall(options: IdentityOptions, path: string) {
 /** Turns a session cookie into the caller's access in the requested workspace. */
 export function createSessionResolver(options: IdentityOptions): SessionResolver {
   const call = identityCall(options, '/internal/sessions/resolve');
-  return async (token, workspaceId, basics) => {
-    const { session } = await call({ token, workspaceId }, basics);
+  return async (token, target, basics) => {
+    const { session } = await call(
+      { token, workspaceId: target.workspaceId, portfolioFirmId: target.portfolioFirmId },
+      basics,
+    );
     if (typeof session !== 'object' || session === null) return null;
     const { sessionId, userId, access, mfaAt, mfaRequired } = session as Record<string, unknown>;
     const parsed = parseRequestAccess(access);

@@ -152,6 +152,7 @@ describe('role × operation matrix, from the policy source', () => {
         'mutation { finishPasskeyRegistration(response: "{}", name: "Key") { id } }',
       'Mutation.verifyPasskey': 'mutation { verifyPasskey(response: "{}") }',
       'Mutation.revokePasskey': `mutation { revokePasskey(id: "${randomUUID()}") }`,
+      'Query.portfolioBooks': '{ portfolioBooks { journalEntryCount } }',
     };
     for (const operation of signedIn) {
       const workspaceSample = isWorkspaceOperation(operation) ? samples[operation](fixture) : undefined;

@@ -44,6 +44,7 @@ export const fieldPolicy = {
   'Query.journalEntries': { subgraph: 'accounting', scope: 'tenant', permission: 'accounting.read' },
   'Query.journalEntry': { subgraph: 'accounting', scope: 'tenant', permission: 'accounting.read' },
   'Query.me': { subgraph: 'identity', scope: 'public' },
+  'Query.portfolioBooks': { subgraph: 'accounting', scope: 'portfolio', permission: 'accounting.read' },
   'Query.workspace': { subgraph: 'identity', scope: 'tenant', permission: 'workspace.read' },
   'Tenant.auditLog': { subgraph: 'audit', scope: 'tenant', permission: 'audit.read' },
 } as const satisfies Record<string, FieldPolicy>;

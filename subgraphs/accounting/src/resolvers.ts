@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { asc, desc, eq, inArray } from 'drizzle-orm';
-import { badUserInput, clientError, ErrorCode, isUuid, requiredText, authorize } from '@numezis/runtime';
+import { asc, count, desc, eq, inArray, max } from 'drizzle-orm';
+import {
+  authorize,
+  authorizePortfolio,
+  badUserInput,
+  clientError,
+  ErrorCode,
+  isUuid,
+  requiredText,
+} from '@numezis/runtime';
 import type { DataAccess, SubgraphContext } from '@numezis/runtime';
 import type { Loaders } from './loaders.ts';
 import { formatAmount, parseAmount, parseBookingDate, parseCurrency } from './money.ts';
@@ -50,6 +58,21 @@ export function accountingResolvers(dataAccess: DataAccess): GraphQLResolverMap<
       journalEntry: (_: unknown, { id }: { id: string }, context: AccountingContext) => {
         authorize(context.forwarded, 'Query.journalEntry');
         return isUuid(id) ? context.loaders.journalEntries.load(id) : null;
+      },
+      portfolioBooks: (_: unknown, __: unknown, context: AccountingContext) => {
+        const { access, permission } = authorizePortfolio(context.forwarded, 'Query.portfolioBooks');
+        return dataAccess.inPortfolio(access, permission, async (tx, client) => {
+          // Row-level security already limits the pass to this client; the filter says so in the query too.
+          const [books] = await tx
+            .select({ entries: count(), latest: max(journalEntries.bookingDate) })
+            .from(journalEntries)
+            .where(eq(journalEntries.tenantId, client.tenantId));
+          return {
+            workspace: { __typename: 'Tenant', id: client.tenantId },
+            journalEntryCount: books?.entries ?? 0,
+            latestBookingDate: books?.latest ?? null,
+          };
+        });
       },
     },
     Mutation: {

@@ -4,6 +4,7 @@ import { createThrottle } from './auth/throttle.ts';
 import type { IdentitySettings } from './config.ts';
 import { sessionCookieChannel } from './context.ts';
 import type { IdentityContext } from './context.ts';
+import { purgeExpiredJob } from './jobs/purge-expired.ts';
 import { createLoaders } from './loaders.ts';
 import { fileOutbox } from './mail/outbox.ts';
 import type { Mailer } from './mail/outbox.ts';
@@ -35,5 +36,6 @@ export function createIdentitySubgraph(
       registerSessionResolution(app, { dataAccess, clock, policy: settings.sessionPolicy });
       registerApiKeyResolution(app, { dataAccess, clock });
     },
+    jobs: [purgeExpiredJob({ clock, throttleWindowMs: settings.throttle.perAccount.windowMs })],
   });
 }

@@ -1,6 +1,6 @@
 import type DataLoader from 'dataloader';
 import { eq, inArray } from 'drizzle-orm';
-import { groupBy, isUuid, tenantLoader, tenantWith } from '@numezis/runtime';
+import { groupBy, isUuid, portfolioClientLoader, tenantLoader, tenantWith } from '@numezis/runtime';
 import type { DataAccess, ForwardedContext, Role } from '@numezis/runtime';
 import { customRoles, memberships, tenants, users } from './tables.ts';
 import type { CustomRoleRow, TenantRow, UserRow } from './tables.ts';
@@ -23,13 +23,20 @@ export function createLoaders(dataAccess: DataAccess, context: ForwardedContext)
   // Entity references resolve only for a caller allowed to read the workspace.
   const tenantId = tenantWith(context.access, 'workspace.read');
   return {
-    tenants: tenantLoader(dataAccess, tenantId, async (tx, ids) => {
-      const rows = await tx
-        .select()
-        .from(tenants)
-        .where(inArray(tenants.id, ids.filter(isUuid)));
-      return new Map(rows.filter((row) => row.id === tenantId).map((row) => [row.id, row]));
-    }),
+    // A portfolio acts in no one workspace: each client workspace resolves in its own scope instead.
+    tenants:
+      context.access.kind === 'portfolio'
+        ? portfolioClientLoader(dataAccess, context.access, 'workspace.read', async (tx, client) => {
+            const [row] = await tx.select().from(tenants).where(eq(tenants.id, client.tenantId));
+            return row;
+          })
+        : tenantLoader(dataAccess, tenantId, async (tx, ids) => {
+            const rows = await tx
+              .select()
+              .from(tenants)
+              .where(inArray(tenants.id, ids.filter(isUuid)));
+            return new Map(rows.filter((row) => row.id === tenantId).map((row) => [row.id, row]));
+          }),
     users: tenantLoader(dataAccess, tenantId, async (tx, ids) => {
       const rows = await tx
         .select({ user: users })

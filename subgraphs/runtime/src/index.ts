@@ -10,7 +10,7 @@ export * from './context/access-mode.ts';
 export * from './context/signed-context.ts';
 export type { DataAccess } from './db/data-access.ts';
 export type { Tx, DatabaseSettings } from './db/database.ts';
-export { groupBy, tenantLoader } from './db/tenant-loader.ts';
+export { groupBy, portfolioClientLoader, tenantLoader } from './db/tenant-loader.ts';
 export * from './errors.ts';
 export { loggerOptions } from './logger.ts';
 export type { SubgraphContext, SubgraphFiles } from './server/apollo-subgraph.ts';
@@ -26,8 +26,17 @@ export type {
   SubgraphService,
 } from './server/subgraph-service.ts';
 export { createSubgraphService, runSubgraph } from './server/subgraph-service.ts';
-export { authorize, denialError, requirePermission, requireRecentMfa, requireTenant, requireUser } from './tenant.ts';
+export {
+  authorize,
+  authorizePortfolio,
+  denialError,
+  requirePermission,
+  requireRecentMfa,
+  requireTenant,
+  requireUser,
+} from './tenant.ts';
 export { checkFieldAccess } from './policy/field-access.ts';
+export type { SystemJob } from './jobs/system-jobs.ts';
 export { accessDirectivesTransformer } from './server/access-directives.ts';
 export { createAccessDenials } from './security/access-denials.ts';
 export type { AccessDenials, DeniedAttempt } from './security/access-denials.ts';

@@ -1,10 +1,12 @@
+import type { PortfolioAccess } from './context/access-mode.ts';
 import type { ForwardedContext } from './context/signed-context.ts';
 import type { GraphQLError } from 'graphql';
+import type { FieldPolicy } from '@numezis/schema';
 import { clientError, ErrorCode } from './errors.ts';
 import { checkFieldAccess } from './policy/field-access.ts';
 import type { Denial } from './policy/field-access.ts';
 import { fieldPolicy } from './policy/operations.ts';
-import type { WorkspaceOperation } from './policy/operations.ts';
+import type { PortfolioOperation, WorkspaceOperation } from './policy/operations.ts';
 import type { Permission } from './policy/roles.ts';
 
 /** The workspace a tenant-scoped field acts in; refuses a request that acts in none. */
@@ -54,6 +56,25 @@ export function authorize(context: ForwardedContext, operation: WorkspaceOperati
   const denial = checkFieldAccess(fieldPolicy[operation], operation, context);
   if (denial !== null) throw denialError(denial);
   return requireTenant(context);
+}
+
+/**
+ * The registry's decision on a portfolio `operation`, then what `DataAccess.inPortfolio` needs: the
+ * portfolio, and the permission the field demands in each client workspace (its
+ * `@requiresPermission`, so the directive and the per-client check cannot drift apart).
+ */
+export function authorizePortfolio(
+  context: ForwardedContext,
+  operation: PortfolioOperation,
+): { access: PortfolioAccess; permission: Permission } {
+  const policy: FieldPolicy = fieldPolicy[operation];
+  const denial = checkFieldAccess(policy, operation, context);
+  if (denial !== null) throw denialError(denial);
+  // Both hold once the policy passed and compose accepted the field; failing closed costs nothing.
+  if (context.access.kind !== 'portfolio' || policy.permission === undefined) {
+    throw new Error(`${operation} is not a portfolio field with a permission`);
+  }
+  return { access: context.access, permission: policy.permission };
 }
 
 export function denialError(denial: Denial): GraphQLError {

@@ -23,15 +23,24 @@ export function registerSessionResolution(
   options: { dataAccess: DataAccess; clock: Clock; policy: SessionPolicy },
 ): void {
   app.post(resolveSessionPath, async (request, reply) => {
-    const body = request.body as { token?: unknown; workspaceId?: unknown } | undefined;
+    const body = request.body as { token?: unknown; workspaceId?: unknown; portfolioFirmId?: unknown } | undefined;
     const token = body?.token;
     const workspaceId = body?.workspaceId ?? null;
-    if (typeof token !== 'string' || (workspaceId !== null && !isUuid(workspaceId))) {
-      return reply.status(400).send(errorBody(ErrorCode.BAD_REQUEST, 'token and workspaceId expected', request.id));
+    const portfolioFirmId = body?.portfolioFirmId ?? null;
+    if (
+      typeof token !== 'string' ||
+      (workspaceId !== null && !isUuid(workspaceId)) ||
+      (portfolioFirmId !== null && !isUuid(portfolioFirmId)) ||
+      (workspaceId !== null && portfolioFirmId !== null)
+    ) {
+      return reply
+        .status(400)
+        .send(errorBody(ErrorCode.BAD_REQUEST, 'token, and workspaceId or portfolioFirmId, expected', request.id));
     }
     const session = await resolveSession(options.dataAccess, {
       token,
       requestedWorkspaceId: workspaceId,
+      requestedPortfolioFirmId: portfolioFirmId,
       clock: options.clock,
       policy: options.policy,
     });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
-import { rolePermissions } from '@numezis/runtime';
-import type { Clock, DataAccess, RequestAccess, Tx } from '@numezis/runtime';
+import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import { maxPortfolioClients, rolePermissions } from '@numezis/runtime';
+import type { Clock, DataAccess, PortfolioAccess, RequestAccess, Tx } from '@numezis/runtime';
 import { hashToken, isWellFormedToken, newSecretToken } from '../auth/tokens.ts';
 import { customRolePermissions } from '../custom-role-permissions.ts';
 import { userHasPasskey } from '../passkeys/passkeys.ts';
@@ -19,7 +19,10 @@ export interface SessionPolicy {
 export interface ResolvedSession {
   readonly sessionId: string;
   readonly userId: string;
-  /** The requested (or active) workspace; `account` when the person belongs to none of that id. */
+  /**
+   * The requested (or active) workspace, or the requested firm's portfolio; `account` when the
+   * person belongs to no workspace of that id.
+   */
   readonly access: RequestAccess;
   readonly mfaAt: number | null;
   readonly mfaRequired: boolean;
@@ -87,14 +90,64 @@ export function isUsable(session: SessionRow, now: number, policy: SessionPolicy
 }
 
 /**
+ * What a member of a fiduciary firm may read across the firm's clients: one client per link of the
+ * firm, with the link's role. Null when the person is not a member of the firm themselves (a link
+ * into the firm does not count: portfolios do not chain).
+ */
+async function readPortfolio(
+  tx: Tx,
+  userId: string,
+  firmTenantId: string,
+): Promise<{ access: PortfolioAccess; mfaRequired: boolean } | null> {
+  const [firm] = await tx
+    .select({ mfaRequired: tenants.mfaRequired })
+    .from(memberships)
+    .innerJoin(tenants, eq(tenants.id, memberships.tenantId))
+    .where(and(eq(memberships.userId, userId), eq(memberships.tenantId, firmTenantId)));
+  if (firm === undefined) return null;
+  // The person's scope shows a firm's links to its members only (fiduciary_links' policy), and the
+  // client workspaces through those links. The signed context travels in a header, so a portfolio
+  // holds at most maxPortfolioClients: the first by client id; the rest are not read at all.
+  const links = await tx
+    .select({ tenantId: fiduciaryLinks.tenantId, role: fiduciaryLinks.role, mfaRequired: tenants.mfaRequired })
+    .from(fiduciaryLinks)
+    .innerJoin(tenants, eq(tenants.id, fiduciaryLinks.tenantId))
+    .where(eq(fiduciaryLinks.fiduciaryTenantId, firmTenantId))
+    .orderBy(asc(fiduciaryLinks.tenantId))
+    .limit(maxPortfolioClients);
+  return {
+    access: {
+      kind: 'portfolio',
+      firmTenantId,
+      clients: links.map((link) => ({
+        tenantId: link.tenantId,
+        role: link.role,
+        permissions: rolePermissions[link.role],
+      })),
+    },
+    // A client that demands MFA of everyone working in it demands it of its fiduciary's readers too.
+    mfaRequired: firm.mfaRequired || links.some((link) => link.mfaRequired),
+  };
+}
+
+/**
  * Turns a session cookie into the caller's identity and access in the requested workspace (or the
- * session's active one). A workspace the person is not a member of gives no access at all rather
- * than silently acting in another one.
+ * session's active one), or across the requested fiduciary firm's portfolio. A workspace or firm the
+ * person is not a member of gives no access at all rather than silently acting in another one.
  */
 export async function resolveSession(
   dataAccess: DataAccess,
-  request: { token: string; requestedWorkspaceId: string | null; clock: Clock; policy: SessionPolicy },
+  request: {
+    token: string;
+    requestedWorkspaceId: string | null;
+    /** The firm whose portfolio to read; never together with a workspace. */
+    requestedPortfolioFirmId?: string | null;
+    clock: Clock;
+    policy: SessionPolicy;
+  },
 ): Promise<ResolvedSession | null> {
+  const portfolioFirmId = request.requestedPortfolioFirmId ?? null;
+  if (portfolioFirmId !== null && request.requestedWorkspaceId !== null) return null;
   if (!isWellFormedToken(request.token)) return null;
   const now = request.clock.now();
   const session = await dataAccess.unsafeUnscoped(async (tx) => {
@@ -111,7 +164,9 @@ export async function resolveSession(
       .select({ totpSecretSealed: users.totpSecretSealed })
       .from(users)
       .where(eq(users.id, session.userId));
-    const workspaceId = request.requestedWorkspaceId ?? session.activeWorkspaceId;
+    const portfolio = portfolioFirmId === null ? null : await readPortfolio(tx, session.userId, portfolioFirmId);
+    // A portfolio request acts in no single workspace, not even the session's active one.
+    const workspaceId = portfolioFirmId === null ? (request.requestedWorkspaceId ?? session.activeWorkspaceId) : null;
     const [direct] =
       workspaceId === null
         ? []
@@ -147,20 +202,24 @@ export async function resolveSession(
     const hasSecondFactor =
       (user?.totpSecretSealed !== null && user?.totpSecretSealed !== undefined) ||
       (session.mfaAt === null && (await userHasPasskey(tx, session.userId)));
-    const mfaRequired = session.mfaAt === null && (hasSecondFactor || membership?.mfaRequired === true);
+    const mfaRequired =
+      session.mfaAt === null &&
+      (hasSecondFactor || membership?.mfaRequired === true || portfolio?.mfaRequired === true);
     const access: RequestAccess =
-      membership === undefined || workspaceId === null
-        ? { kind: 'account' }
-        : {
-            kind: 'tenant',
-            tenantId: workspaceId,
-            role: membership.role,
-            permissions: mfaRequired
-              ? []
-              : membership.customRole
-                ? customRolePermissions(membership.customRole)
-                : rolePermissions[membership.role],
-          };
+      portfolio !== null
+        ? { ...portfolio.access, clients: mfaRequired ? [] : portfolio.access.clients }
+        : membership === undefined || workspaceId === null
+          ? { kind: 'account' }
+          : {
+              kind: 'tenant',
+              tenantId: workspaceId,
+              role: membership.role,
+              permissions: mfaRequired
+                ? []
+                : membership.customRole
+                  ? customRolePermissions(membership.customRole)
+                  : rolePermissions[membership.role],
+            };
     return {
       sessionId: session.id,
       userId: session.userId,

@@ -147,6 +147,21 @@ describe('the accessmode scoping audit', () => {
     assert.match(violations.find((violation) => violation.path === unsafeCallSitesPath)?.message ?? '', /stale/);
   });
 
+  it(`treats a system job's unsafeAsSystem like unsafeUnscoped [${rules.unsafePathAllowlisted}]`, () => {
+    const job = file(
+      'subgraphs/identity/src/jobs/cleanup.ts',
+      "import type { DataAccess, SystemAccess } from '@numezis/runtime';",
+      'export const run = (access: SystemAccess, dataAccess: DataAccess) =>',
+      '  dataAccess.unsafeAsSystem(access, (tx) => tx.execute("delete from x"));',
+    );
+    const violations = auditAccessModeScoping([job], { unsafeCallSites: {} });
+    assertReported(violations, rules.unsafePathAllowlisted, 'subgraphs/identity/src/jobs/cleanup.ts', 3);
+    assert.deepEqual(
+      auditAccessModeScoping([job], { unsafeCallSites: { 'subgraphs/identity/src/jobs/cleanup.ts': 'expired rows' } }),
+      [],
+    );
+  });
+
   it(`reports a transaction scoped to a tenant from client input [${rules.resolverTakesAccessMode}]`, () => {
     const path = 'subgraphs/accounting/src/leaky-resolvers.ts';
     const violations = auditAccessModeScoping(
@@ -177,6 +192,36 @@ describe('the accessmode scoping audit', () => {
       /`chosen` \(from `args\.input\.tenantId`\)/,
     );
     assert.deepEqual(onlyRules(violations), [rules.resolverTakesAccessMode]);
+  });
+
+  it(`reports a portfolio read across clients named by client input [${rules.resolverTakesAccessMode}]`, () => {
+    const path = 'subgraphs/accounting/src/portfolio-resolvers.ts';
+    const violations = auditAccessModeScoping(
+      [
+        file(
+          path,
+          "import { authorizePortfolio } from '@numezis/runtime';",
+          "import type { DataAccess, PortfolioAccess, SubgraphContext } from '@numezis/runtime';",
+          'export const resolvers = (dataAccess: DataAccess) => ({',
+          '  Query: {',
+          '    books: (_: unknown, __: unknown, context: SubgraphContext) => {',
+          "      const { access, permission } = authorizePortfolio(context.forwarded, 'Query.portfolioBooks');",
+          '      return dataAccess.inPortfolio(access, permission, (tx) => tx.execute("select 1"));',
+          '    },',
+          '    forged: (_: unknown, { portfolio }: { portfolio: PortfolioAccess }) =>',
+          '      dataAccess.inPortfolio(portfolio, \'accounting.read\', (tx) => tx.execute("select 1")),',
+          '    widened: (_: unknown, args: { clients: PortfolioAccess["clients"] }, context: SubgraphContext) => {',
+          "      const { access } = authorizePortfolio(context.forwarded, 'Query.portfolioBooks');",
+          "      return dataAccess.inPortfolio({ ...access, clients: args.clients }, 'accounting.read', async () => 1);",
+          '    },',
+          '  },',
+          '});',
+        ),
+      ],
+      noUnsafeCallSites,
+    );
+    for (const line of [10, 13]) assertReported(violations, rules.resolverTakesAccessMode, path, line);
+    assert.equal(violations.length, 2, violations.map(formatViolation).join('\n'));
   });
 
   it(`reports a write whose tenantId is client input [${rules.tenantFromInput}]`, () => {

@@ -19,10 +19,10 @@ import { unsafeCallSites as committedUnsafeCallSites } from './unsafe-call-sites
  * - `no-raw-database`: no `Db` type and no `.db` (the raw handle of a ServiceDatabase) outside the
  *   data layer. The one way out of `.db` is straight into `createDataAccess(...)`, which is how the
  *   data access path itself is built.
- * - `unsafe-path-allowlisted`: `unsafeUnscoped` appears only in files listed in `unsafeCallSites`
+ * - `unsafe-path-allowlisted`: `unsafeUnscoped` and `unsafeAsSystem` appear only in files listed in `unsafeCallSites`
  *   (any mention counts, so aliasing it does not hide a call), and every listed file still uses it.
  * - `resolver-takes-accessmode`: the tenant given to `inTenant(...)`, to `inScope({ tenantId })` or
- *   to `tenantLoader(...)` is not client input.
+ *   to `tenantLoader(...)`, and the portfolio given to `inPortfolio(...)`, are not client input.
  * - `no-tenant-from-input`: the `tenantId` of `.values({...})`, `.set({...})` and
  *   `onConflictDoUpdate({ set })` is not client input.
  * - `no-process-env`: `process.env` only in config.ts, main.ts and *-cli.ts files.
@@ -144,7 +144,9 @@ export function auditAccessModeScoping(files: readonly SourceText[], options: Au
     if (uses === undefined) {
       report(`unsafeCallSites lists ${path}, which does not exist or is not audited: remove the stale entry`);
     } else if (uses === 0) {
-      report(`unsafeCallSites lists ${path}, which no longer calls unsafeUnscoped: remove the stale entry`);
+      report(
+        `unsafeCallSites lists ${path}, which no longer calls unsafeUnscoped or unsafeAsSystem: remove the stale entry`,
+      );
     } else if (reason.trim() === '') {
       report(`unsafeCallSites lists ${path} without a reason: say why its queries need no scope`);
     }
@@ -184,6 +186,9 @@ const pgCoreConnectionExports = new Set(['PgDatabase', 'PgSession']);
 const processModules = new Set(['process', 'node:process']);
 
 const dataLayerHint = 'only subgraphs/runtime/src/db/ talks to the database; everything else goes through DataAccess';
+/** The data access paths that set no scope: each use must be in a listed file. */
+const unsafeMembers: ReadonlySet<string> = new Set(['unsafeUnscoped', 'unsafeAsSystem']);
+
 const txHint = 'query on the tx that dataAccess.inTenant/inScope/unsafeUnscoped hands out';
 const accessModeHint =
   'take the tenant from the AccessMode: authorize/requirePermission/requireTenant(context.forwarded)';
@@ -262,6 +267,11 @@ function auditFile(file: SourceText, allowlist: Readonly<Record<string, string>>
       }
     } else if (name === 'tenantLoader' && second !== undefined) {
       checkTenant(second, scope, rules.resolverTakesAccessMode, 'tenantLoader loads in tenant');
+    } else if (name === 'inPortfolio' && first !== undefined) {
+      // The client list decides which workspaces are read: an object built in place counts by its parts.
+      for (const value of ts.isObjectLiteralExpression(unwrap(first)) ? objectValues(unwrap(first)) : [first]) {
+        checkTenant(value, scope, rules.resolverTakesAccessMode, 'inPortfolio reads the portfolio');
+      }
     } else if ((name === 'values' || name === 'set') && ts.isPropertyAccessExpression(callee)) {
       checkWrittenTenant(first, scope, `.${name}()`);
     } else if (name === 'onConflictDoUpdate' && first !== undefined && ts.isObjectLiteralExpression(first)) {
@@ -340,7 +350,7 @@ function auditFile(file: SourceText, allowlist: Readonly<Record<string, string>>
         report(node, rules.rawDatabase, `reads the raw database handle ${node.getText(source)}; ${txHint}`);
       } else if (member === 'env' && isProcess(node.expression) && !mayReadEnvironment) {
         report(node, rules.processEnv, processEnvMessage);
-      } else if (member === 'unsafeUnscoped') {
+      } else if (unsafeMembers.has(member)) {
         unsafeUses += 1;
         if (!allowlisted) report(node, rules.unsafePathAllowlisted, unsafeMessage(file.path));
       }
@@ -352,7 +362,7 @@ function auditFile(file: SourceText, allowlist: Readonly<Record<string, string>>
       } else if (member === 'env' && !mayReadEnvironment && isDestructuredFromProcess(node)) {
         report(node, rules.processEnv, processEnvMessage);
       }
-    } else if (ts.isIdentifier(node) && node.text === 'unsafeUnscoped') {
+    } else if (ts.isIdentifier(node) && unsafeMembers.has(node.text)) {
       unsafeUses += 1;
       if (!allowlisted) report(node, rules.unsafePathAllowlisted, unsafeMessage(file.path));
     } else if (ts.isCallExpression(node)) {
@@ -372,7 +382,7 @@ const processEnvMessage =
   'reads process.env outside config.ts, main.ts or a *-cli.ts entry point; configuration is parsed once, read the typed config object';
 
 const unsafeMessage = (path: string) =>
-  `uses dataAccess.unsafeUnscoped, but ${path} is not listed in unsafeCallSites (${unsafeCallSitesPath}); ` +
+  `uses dataAccess.unsafeUnscoped or unsafeAsSystem, but ${path} is not listed in unsafeCallSites (${unsafeCallSitesPath}); ` +
   'scope the transaction with inTenant/inScope, or list the file with why its queries need no scope';
 
 /** `createDataAccess(database.db)`: the raw handle becoming the data access path, nothing else. */
@@ -404,6 +414,17 @@ function propertyName(name: ts.PropertyName): string | undefined {
   if (ts.isIdentifier(name) || ts.isStringLiteralLike(name) || ts.isNumericLiteral(name)) return name.text;
   if (ts.isComputedPropertyName(name) && ts.isStringLiteralLike(name.expression)) return name.expression.text;
   return undefined;
+}
+
+/** Every value an object literal holds: its properties (shorthand included) and what it spreads. */
+function objectValues(object: ts.Expression): ts.Expression[] {
+  if (!ts.isObjectLiteralExpression(object)) return [];
+  return object.properties.flatMap((property) => {
+    if (ts.isPropertyAssignment(property)) return [property.initializer];
+    if (ts.isShorthandPropertyAssignment(property)) return [property.name];
+    if (ts.isSpreadAssignment(property)) return [property.expression];
+    return [];
+  });
 }
 
 /** The values an object literal gives its `tenantId` property (shorthand included). */

@@ -1,5 +1,5 @@
 /**
- * The only files allowed to call `dataAccess.unsafeUnscoped`, each with the reason its queries
+ * The only files allowed to call `dataAccess.unsafeUnscoped` (or a system job's `unsafeAsSystem`), each with the reason its queries
  * need no scope. Without a scope row-level security shows no tenant rows at all, so an entry is
  * only ever right for tables of people, sessions or secrets, looked up before anyone is known by a
  * key the caller presented (an email, a token, a credential id).
@@ -10,6 +10,8 @@
 export const unsafeCallSites: Readonly<Record<string, string>> = {
   'subgraphs/identity/src/auth/throttle.ts':
     'failure counters are keyed by account or IP and checked before anyone is signed in; they hold no tenant data',
+  'subgraphs/identity/src/jobs/purge-expired.ts':
+    'the system job deletes expired sessions, one-time tokens and throttle counters: people and secrets, no tenant data',
   'subgraphs/identity/src/passkeys/passkeys.ts':
     'passkey sign-in issues and consumes a challenge and finds the credential by its id before anyone is known',
   'subgraphs/identity/src/resolvers/account.ts':

@@ -36,6 +36,8 @@ export type RequestAccess =
    */
   | { readonly kind: 'portfolio'; readonly firmTenantId: string; readonly clients: readonly PortfolioClient[] };
 
+export type PortfolioAccess = Extract<RequestAccess, { readonly kind: 'portfolio' }>;
+
 export interface SystemAccess {
   readonly kind: 'system';
   /** Which background job acts, for logs and the audit trail. */

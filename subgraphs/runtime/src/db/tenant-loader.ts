@@ -1,4 +1,6 @@
 import DataLoader from 'dataloader';
+import type { PortfolioAccess, PortfolioClient } from '../context/access-mode.ts';
+import type { Permission } from '../policy/roles.ts';
 import type { DataAccess } from './data-access.ts';
 import type { Tx } from './database.ts';
 
@@ -15,6 +17,30 @@ export function tenantLoader<Key extends string, Value>(
   return new DataLoader<Key, Value | null>(async (keys) => {
     if (tenantId === null) return keys.map(() => null);
     const found = await dataAccess.inTenant(tenantId, (tx) => batch(tx, keys));
+    return keys.map((key) => found.get(key) ?? null);
+  });
+}
+
+/**
+ * A per-request loader keyed by client workspace id, for a portfolio caller: each batch reads one
+ * value per requested client whose link grants `permission`, in that client's own read-only pass
+ * (`DataAccess.inPortfolio`). Any other key (a workspace outside the portfolio, a client without
+ * the permission) resolves to null without a query.
+ */
+export function portfolioClientLoader<Value>(
+  dataAccess: DataAccess,
+  access: PortfolioAccess,
+  permission: Permission,
+  load: (tx: Tx, client: PortfolioClient) => Promise<Value | undefined>,
+): DataLoader<string, Value | null> {
+  return new DataLoader<string, Value | null>(async (keys) => {
+    const loaded = await dataAccess.inPortfolio(
+      access,
+      permission,
+      async (tx, client) => [client.tenantId, (await load(tx, client)) ?? null] as const,
+      { only: new Set(keys) },
+    );
+    const found = new Map(loaded);
     return keys.map((key) => found.get(key) ?? null);
   });
 }

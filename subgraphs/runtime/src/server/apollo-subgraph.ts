@@ -14,6 +14,7 @@ import { createAccessDenials } from '../security/access-denials.ts';
 import { accessDirectivesTransformer } from './access-directives.ts';
 import { maskingFormatError, requestIdPlugin } from './graphql-errors.ts';
 import { forwardedContextOf } from './require-signed-context.ts';
+import type { SystemJob } from '../jobs/system-jobs.ts';
 import type { SubgraphDefinition, SubgraphDependencies } from './subgraph-service.ts';
 
 export interface SubgraphContext extends BaseContext {
@@ -81,8 +82,10 @@ export function defineApolloSubgraph<Context extends SubgraphContext>(options: {
   ) => Context;
   /** Routes besides /graphql, behind the same signed-context check (service-to-service calls). */
   routes?: (app: FastifyInstance, dependencies: SubgraphDependencies) => void;
+  jobs?: readonly SystemJob[];
 }): SubgraphDefinition {
   return {
+    ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
     name: options.name,
     defaultPort: options.defaultPort,
     migrationsDir: options.files.migrationsDir,

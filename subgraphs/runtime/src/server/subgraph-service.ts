@@ -11,6 +11,8 @@ import { loadMigrations } from '../db/migrate.ts';
 import { serviceDatabaseNames } from '../db/roles.ts';
 import { createHttpServer, registerHealthRoutes, withTimeout } from './http.ts';
 import { requireSignedContext } from './require-signed-context.ts';
+import { scheduleSystemJobs } from '../jobs/system-jobs.ts';
+import type { SystemJob } from '../jobs/system-jobs.ts';
 import { listen, runService } from './run.ts';
 
 export interface SubgraphDependencies {
@@ -25,6 +27,8 @@ export interface SubgraphDefinition {
   readonly defaultDataDir: string;
   /** Mounts `POST /graphql`; every request reaching it already carries a verified context. */
   mountGraphQL(app: FastifyInstance, dependencies: SubgraphDependencies): Promise<void>;
+  /** Background jobs, run with system access on a timer while the service is up. */
+  readonly jobs?: readonly SystemJob[];
 }
 
 export interface SubgraphService {
@@ -60,7 +64,9 @@ export async function createSubgraphService(
       app,
       createContextVerifier({ keys: config.verifyKeys, audience: definition.name, clock: config.clock }),
     );
-    await definition.mountGraphQL(app, { config, dataAccess: createDataAccess(database.db) });
+    const dataAccess = createDataAccess(database.db);
+    await definition.mountGraphQL(app, { config, dataAccess });
+    scheduleSystemJobs(app, definition.jobs ?? [], dataAccess);
     await app.ready();
     return {
       app,

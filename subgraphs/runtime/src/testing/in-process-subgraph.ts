@@ -9,6 +9,7 @@ import {
   generateContextKeyPair,
   parseSigningKey,
 } from '../context/signed-context.ts';
+import type { RequestAccess } from '../context/access-mode.ts';
 import type { Actor, ForwardedContext } from '../context/signed-context.ts';
 import { rolePermissions } from '../policy/roles.ts';
 import type { Role } from '../policy/roles.ts';
@@ -24,6 +25,8 @@ export interface PostOptions {
   /** The actor's role in the tenant; ADMIN when a tenant is given and nothing else is said. */
   readonly role?: Role | null;
   readonly mfaRequired?: boolean;
+  /** The access to sign instead of the one `tenantId` and `role` make (a portfolio, say). */
+  readonly access?: RequestAccess;
 }
 
 export interface GraphQLBody {
@@ -72,11 +75,12 @@ export async function startInProcessSubgraph(
         userAgent: 'unit-test',
         actor,
         access:
-          actor.kind === 'anonymous'
+          options.access ??
+          (actor.kind === 'anonymous'
             ? { kind: 'anonymous' }
             : tenantId === null || role === null
               ? { kind: 'account' }
-              : { kind: 'tenant', tenantId, role, permissions: mfaRequired ? [] : rolePermissions[role] },
+              : { kind: 'tenant', tenantId, role, permissions: mfaRequired ? [] : rolePermissions[role] }),
         mfaAt: null,
         mfaRequired,
       };
