@@ -5,6 +5,7 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import fastifyCors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
 import {
+  createAccessDenials,
   createContextSigner,
   createHttpServer,
   maskingFormatError,
@@ -13,8 +14,9 @@ import {
   StartupError,
 } from '@numezis/runtime';
 import type { GatewayConfig } from './config.ts';
+import { withEarlyRefusal } from './early-refusal.ts';
 import { createHealthCheck } from './health.ts';
-import { createGatewayContext, workspaceHeader } from './request-context.ts';
+import { createGatewayContext, portfolioHeader, workspaceHeader } from './request-context.ts';
 import type { GatewayContext } from './request-context.ts';
 import { sessionCookiePlugin } from './session-cookie-plugin.ts';
 import { createApiKeyResolver, createSessionResolver } from './session-resolver.ts';
@@ -64,7 +66,12 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 
   const production = config.environment === 'production';
   const server = new ApolloServer<GatewayContext>({
-    gateway,
+    // Without authentication (development only, refused in production) there is no AccessMode to
+    // decide on, and the gateway may serve a supergraph of subgraphs the registry does not describe.
+    gateway:
+      config.authMode === 'off'
+        ? gateway
+        : withEarlyRefusal(gateway, { denials: createAccessDenials(app.log, 'gateway') }),
     logger: app.log,
     introspection: !production,
     includeStacktraceInErrorResponses: false,
@@ -97,6 +104,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       'apollo-require-preflight',
       'x-apollo-operation-name',
       workspaceHeader,
+      portfolioHeader,
     ],
     maxAge: 600,
   });

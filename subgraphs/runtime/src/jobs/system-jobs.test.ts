@@ -51,6 +51,8 @@ describe('system jobs', () => {
       [{ name: 'Bad Name', everyMs: 1_000, run: () => Promise.resolve({ affected: 0 }) }],
       noDatabase,
     );
-    return assert.rejects(app.ready(), /invalid system job name/);
+    return assert.rejects(async () => {
+      await app.ready();
+    }, /invalid system job name/);
   });
 });
