@@ -28,6 +28,8 @@ export const accessDirectiveTypeDefs = /* GraphQL */ `
     DOCUMENTS_WRITE
     AUDIT_READ
     APIKEYS_MANAGE
+    PAYROLL_READ
+    PAYROLL_WRITE
   }
 
   "Anyone may call this field, signed in or not."

@@ -16,7 +16,9 @@ export type PolicyPermission =
   | 'documents.read'
   | 'documents.write'
   | 'audit.read'
-  | 'apikeys.manage';
+  | 'apikeys.manage'
+  | 'payroll.read'
+  | 'payroll.write';
 
 export interface FieldPolicy {
   /** The subgraph whose SDL declares the field. */

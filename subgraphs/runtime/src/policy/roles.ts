@@ -15,9 +15,12 @@ export const permissions = [
   'documents.write',
   'audit.read',
   'apikeys.manage',
+  'payroll.read',
+  'payroll.write',
 ] as const;
 export type Permission = (typeof permissions)[number];
 
+// Payroll (employees and their AHV numbers) is the Admin's alone by default; a custom role can add it.
 const reads: readonly Permission[] = ['workspace.read', 'accounting.read', 'documents.read'];
 
 export const rolePermissions = {
