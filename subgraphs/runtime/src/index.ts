@@ -44,7 +44,7 @@ export type { Denial } from './policy/field-access.ts';
 export * from './policy/operations.ts';
 export * from './policy/roles.ts';
 export { requiredText } from './validation.ts';
-export { createTestDatabases } from './db/testing.ts';
+export { createTestDatabases, openMigratedTestDatabase } from './db/testing.ts';
 export type { TestDatabases } from './db/testing.ts';
 export { startStack, subgraphNames, defaultPorts, ServiceStartError } from './stack/launch.ts';
 export type { RunningStack, ServiceName, SubgraphName, StackOptions } from './stack/launch.ts';

@@ -2,13 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { inArray } from 'drizzle-orm';
-import { createTestDatabases, manualClock, systemAccess } from '@numezis/runtime';
-import type { DataAccess, TestDatabases } from '@numezis/runtime';
-import { createDataAccess } from '@numezis/runtime/db/data-access';
-import { openServiceDatabase } from '@numezis/runtime/db/database';
-import type { ServiceDatabase } from '@numezis/runtime/db/database';
-import { loadMigrations } from '@numezis/runtime/db/migrate';
-import { serviceDatabaseNames } from '@numezis/runtime/db/roles';
+import { openMigratedTestDatabase, manualClock, systemAccess } from '@numezis/runtime';
+import type { DataAccess } from '@numezis/runtime';
 import { migrationsDir } from '../paths.ts';
 import { authAttempts, passwordResets, sessions, users, webauthnChallenges } from '../tables.ts';
 import { endedSessionRetentionMs, purgeExpired } from './purge-expired.ts';
@@ -16,22 +11,15 @@ import { endedSessionRetentionMs, purgeExpired } from './purge-expired.ts';
 const dayMs = 24 * 3_600_000;
 
 describe('system job: purge what has expired', () => {
-  let databases: TestDatabases;
-  let database: ServiceDatabase;
+  let close: () => Promise<void>;
   let dataAccess: DataAccess;
   const clock = manualClock(Date.parse('2026-11-25T08:00:00Z'));
   const at = (offsetMs: number) => new Date(clock.now() + offsetMs);
 
   before(async () => {
-    databases = await createTestDatabases(process.env, ['identity']);
-    database = await openServiceDatabase(databases.settingsFor('identity'), serviceDatabaseNames('identity'));
-    await database.migrate(await loadMigrations(migrationsDir));
-    dataAccess = createDataAccess(database.db);
+    ({ dataAccess, close } = await openMigratedTestDatabase(process.env, 'identity', migrationsDir));
   });
-  after(async () => {
-    await database.close();
-    await databases.dispose();
-  });
+  after(() => close());
 
   it('deletes ended sessions after their retention, used-up tokens and closed throttle windows, and nothing else', async () => {
     const userId = randomUUID();

@@ -4,13 +4,8 @@ import type { KeyObject } from 'node:crypto';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
 import { eq } from 'drizzle-orm';
-import { createTestDatabases, manualClock } from '@numezis/runtime';
-import type { DataAccess, TestDatabases } from '@numezis/runtime';
-import { createDataAccess } from '@numezis/runtime/db/data-access';
-import { openServiceDatabase } from '@numezis/runtime/db/database';
-import type { ServiceDatabase } from '@numezis/runtime/db/database';
-import { loadMigrations } from '@numezis/runtime/db/migrate';
-import { serviceDatabaseNames } from '@numezis/runtime/db/roles';
+import { openMigratedTestDatabase, manualClock } from '@numezis/runtime';
+import type { DataAccess } from '@numezis/runtime';
 import { createSecretBox } from '../crypto/secret-box.ts';
 import { migrationsDir } from '../paths.ts';
 import { passkeys, sessions, users } from '../tables.ts';
@@ -100,17 +95,13 @@ const codeOf = (error: unknown) => (error as { extensions?: { code?: unknown } }
 const rejectsWith = (code: string) => (error: unknown) => codeOf(error) === code;
 
 describe('passkeys', () => {
-  let databases: TestDatabases;
-  let database: ServiceDatabase;
+  let close: () => Promise<void>;
   let dataAccess: DataAccess;
   const clock = manualClock(Date.parse('2026-03-01T09:00:00Z'));
   let dependencies: PasskeyDependencies;
 
   before(async () => {
-    databases = await createTestDatabases(process.env, ['identity']);
-    database = await openServiceDatabase(databases.settingsFor('identity'), serviceDatabaseNames('identity'));
-    await database.migrate(await loadMigrations(migrationsDir));
-    dataAccess = createDataAccess(database.db);
+    ({ dataAccess, close } = await openMigratedTestDatabase(process.env, 'identity', migrationsDir));
     dependencies = {
       dataAccess,
       secretBox: createSecretBox(randomBytes(32), 'test'),
@@ -118,10 +109,7 @@ describe('passkeys', () => {
       clock,
     };
   });
-  after(async () => {
-    await database.close();
-    await databases.dispose();
-  });
+  after(() => close());
 
   /** A person with one session, which passed no second factor. */
   async function person(): Promise<{ userId: string; sessionId: string }> {

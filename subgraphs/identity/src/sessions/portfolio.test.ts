@@ -2,13 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
-import { createTestDatabases, manualClock, maxPortfolioClients, rolePermissions } from '@numezis/runtime';
-import type { DataAccess, Role, TestDatabases } from '@numezis/runtime';
-import { createDataAccess } from '@numezis/runtime/db/data-access';
-import { openServiceDatabase } from '@numezis/runtime/db/database';
-import type { ServiceDatabase } from '@numezis/runtime/db/database';
-import { loadMigrations } from '@numezis/runtime/db/migrate';
-import { serviceDatabaseNames } from '@numezis/runtime/db/roles';
+import { openMigratedTestDatabase, manualClock, maxPortfolioClients, rolePermissions } from '@numezis/runtime';
+import type { DataAccess, Role } from '@numezis/runtime';
 import { migrationsDir } from '../paths.ts';
 import { fiduciaryLinks, memberships, tenants, users } from '../tables.ts';
 import { createSession, resolveSession } from './sessions.ts';
@@ -18,20 +13,13 @@ const clock = manualClock(Date.parse('2026-03-01T09:00:00Z'));
 const policy = { idleMs: 30 * 60_000, absoluteMs: 12 * 3_600_000 };
 
 describe('portfolio sessions', () => {
-  let databases: TestDatabases;
-  let database: ServiceDatabase;
+  let close: () => Promise<void>;
   let dataAccess: DataAccess;
 
   before(async () => {
-    databases = await createTestDatabases(process.env, ['identity']);
-    database = await openServiceDatabase(databases.settingsFor('identity'), serviceDatabaseNames('identity'));
-    await database.migrate(await loadMigrations(migrationsDir));
-    dataAccess = createDataAccess(database.db);
+    ({ dataAccess, close } = await openMigratedTestDatabase(process.env, 'identity', migrationsDir));
   });
-  after(async () => {
-    await database.close();
-    await databases.dispose();
-  });
+  after(() => close());
 
   /** A person with a signed-in session that passed no second factor. */
   async function person(): Promise<{ userId: string; token: string }> {
