@@ -13,6 +13,8 @@ COPY subgraphs/audit/package.json subgraphs/audit/
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npx turbo run build && npm prune --omit=dev
+# The documents service's file store: a volume mounted here starts out owned by the service user.
+RUN mkdir -p .data/document-files
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production

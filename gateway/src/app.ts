@@ -14,6 +14,7 @@ import {
   StartupError,
 } from '@numezis/runtime';
 import type { GatewayConfig } from './config.ts';
+import { registerDocumentTransfers } from './document-transfers.ts';
 import { withEarlyRefusal } from './early-refusal.ts';
 import { createHealthCheck } from './health.ts';
 import { createGatewayContext, portfolioHeader, workspaceHeader } from './request-context.ts';
@@ -98,6 +99,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   await app.register(fastifyCors, {
     origin: [...config.corsOrigins],
     credentials: true,
+    // PUT for file uploads (/uploads/...).
+    methods: ['GET', 'HEAD', 'POST', 'PUT'],
     allowedHeaders: [
       'content-type',
       'authorization',
@@ -114,6 +117,22 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     context: async (request) =>
       createGatewayContext(request, { authMode: config.authMode, signer, resolveSession, resolveApiKey }),
   });
+  // File uploads and downloads need a caller, so there are none without authentication.
+  const documentsUrl = urls.get('documents');
+  if (config.authMode === 'session' && documentsUrl !== undefined) {
+    await registerDocumentTransfers(app, {
+      documentsUrl,
+      timeoutMs: config.subgraphTimeoutMs,
+      authenticate: (request, workspaceId) =>
+        createGatewayContext(request, {
+          authMode: config.authMode,
+          signer,
+          resolveSession,
+          resolveApiKey,
+          ...(workspaceId === undefined ? {} : { workspaceId }),
+        }),
+    });
+  }
   await app.ready();
 
   return {

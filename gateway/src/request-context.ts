@@ -29,6 +29,8 @@ export async function createGatewayContext(
     signer: ContextSigner;
     resolveSession: SessionResolver | null;
     resolveApiKey: ApiKeyResolver | null;
+    /** The workspace a URL names (upload and download links); a header naming another is refused. */
+    workspaceId?: string;
   },
 ): Promise<GatewayContext> {
   const userAgent = request.headers['user-agent'];
@@ -39,7 +41,13 @@ export async function createGatewayContext(
   };
   let forwarded = anonymousContext(basics);
   let staleSession = false;
-  const workspaceId = requestedWorkspace(request, workspaceHeader);
+  const headerWorkspaceId = requestedWorkspace(request, workspaceHeader);
+  if (options.workspaceId !== undefined && headerWorkspaceId !== null && headerWorkspaceId !== options.workspaceId) {
+    throw clientError(ErrorCode.BAD_REQUEST, `${workspaceHeader} names another workspace than the URL`, {
+      http: { status: 400 },
+    });
+  }
+  const workspaceId = options.workspaceId ?? headerWorkspaceId;
   const portfolioFirmId = requestedWorkspace(request, portfolioHeader);
   if (workspaceId !== null && portfolioFirmId !== null) {
     throw clientError(ErrorCode.BAD_REQUEST, `Send either ${workspaceHeader} or ${portfolioHeader}, not both`, {

@@ -15,9 +15,19 @@ import {
 } from 'graphql';
 import type { GraphQLArgument, GraphQLField, GraphQLInputType, GraphQLSchema } from 'graphql';
 
-import { dataOf, graphql } from '../src/client.ts';
+import { dataOf, graphql, send } from '../src/client.ts';
 import type { Caller, GraphQLResult } from '../src/client.ts';
-import { addMember, createAccount, createWorkspace, enrolTotp, postEntryWithReceipt } from '../src/fixtures.ts';
+import {
+  addMember,
+  createAccount,
+  createContact,
+  createEmployee,
+  createWorkspace,
+  enrolTotp,
+  minimalPdf,
+  postEntryWithReceipt,
+  uploadDocument,
+} from '../src/fixtures.ts';
 import type { Workspace } from '../src/fixtures.ts';
 import { sharedStack } from '../src/shared-stack.ts';
 
@@ -34,6 +44,8 @@ interface Victim {
   readonly accountIds: readonly [string, string];
   readonly apiKeyId: string;
   readonly customRoleId: string;
+  readonly contactId: string;
+  readonly employeeId: string;
 }
 
 /**
@@ -44,6 +56,14 @@ interface Victim {
 const idSources: Record<string, (victim: Victim) => string> = {
   'Query.journalEntry.id': (v) => v.entryId,
   'Query.document.id': (v) => v.documentId,
+  'Mutation.createDocumentDownload.id': (v) => v.documentId,
+  'Mutation.attachDocument.id': (v) => v.documentId,
+  'Mutation.attachDocument.journalEntryId': (v) => v.entryId,
+  'Mutation.deleteDocument.id': (v) => v.documentId,
+  'Query.contact.id': (v) => v.contactId,
+  'Query.employee.id': (v) => v.employeeId,
+  'Mutation.updateContact.id': (v) => v.contactId,
+  'Mutation.updateEmployee.id': (v) => v.employeeId,
   'Mutation.revokeSession.id': (v) => v.sessionId,
   'Mutation.revokeApiKey.id': (v) => v.apiKeyId,
   'Mutation.setMemberRole.userId': (v) => v.userId,
@@ -60,7 +80,7 @@ const idSources: Record<string, (victim: Victim) => string> = {
 const exemptions: Record<string, string> = {
   'Mutation.linkFiduciary.fiduciaryWorkspaceId':
     "naming another workspace is the point: it lets that firm's staff into the caller's own workspace",
-  'Mutation.registerDocument.input.journalEntryId':
+  'Mutation.createDocumentUpload.input.journalEntryId':
     'documents cannot see accounting: a foreign or unknown entry id is stored alike and never resolves (checked below)',
   'Mutation.revokePasskey.id':
     "passkeys need a browser to exist; another person's passkey id is covered in passkeys.e2e.ts",
@@ -172,12 +192,16 @@ const victimIds = (v: Victim): string[] => [
   ...v.accountIds,
   v.apiKeyId,
   v.customRoleId,
+  v.contactId,
+  v.employeeId,
 ];
 
 const snapshotQuery = `{
   journalEntries { id amount debitAccount { id } }
   documents { id journalEntry { id } }
   accounts { id number }
+  contacts { id name updatedAt }
+  employees { id name }
   apiKeys { id }
   workspace { members { user { id } role customRole { id } } customRoles { id permissions } fiduciaryLinks { fiduciaryWorkspaceId } }
 }`;
@@ -230,6 +254,14 @@ describe('cross-tenant sweep, generated from the supergraph', () => {
       accountIds,
       apiKeyId: createApiKey.apiKey.id,
       customRoleId: createCustomRole.id,
+      contactId: await createContact(stack.gatewayUrl, victimAdmin, {
+        name: 'Lieferant von B',
+        iban: 'CH93 0076 2011 6238 5295 7',
+      }),
+      employeeId: await createEmployee(stack.gatewayUrl, victimAdmin, {
+        name: 'Angestellte von B',
+        ahvNumber: '756.9217.0769.85',
+      }),
     };
   });
 
@@ -268,15 +300,60 @@ describe('cross-tenant sweep, generated from the supergraph', () => {
     assert.deepEqual(after, before);
   });
 
-  it("stores a document against another workspace's entry exactly like an unknown entry, never linking them", async () => {
-    const register = (journalEntryId: string) =>
-      // A field accounting owns, so the reference must really resolve (a bare id never leaves the gateway).
-      graphql<{ registerDocument: { journalEntry: { description: string } | null } }>(
+  it("answers another workspace's upload ticket and download link exactly like missing ones", async () => {
+    const { createDocumentUpload, createDocumentDownload } = dataOf(
+      await graphql<{ createDocumentUpload: { uploadUrl: string }; createDocumentDownload: { url: string } }>(
         stack.gatewayUrl,
-        'mutation ($id: ID!) { registerDocument(input: { fileName: "x.pdf", contentType: "application/pdf", journalEntryId: $id }) { journalEntry { description } } }',
-        { as: attacker, variables: { id: journalEntryId } },
+        'mutation ($id: ID!) { createDocumentUpload(input: { fileName: "b.pdf" }) { uploadUrl } createDocumentDownload(id: $id) { url } }',
+        { as: victimAdmin, variables: { id: victim.documentId } },
+      ),
+    );
+    const content = minimalPdf('Sweep');
+    for (const url of [createDocumentUpload.uploadUrl, createDocumentDownload.url]) {
+      const [, kind = '', , ticket = ''] = url.split('/');
+      const call = (as: Caller, workspaceId: string, presented: string) =>
+        send(new URL(`/${kind}/${workspaceId}/${presented}`, stack.gatewayUrl).href, {
+          method: kind === 'uploads' ? 'PUT' : 'GET',
+          headers: { cookie: as.cookie },
+          ...(kind === 'uploads' ? { body: content } : {}),
+        });
+      const unknown = 'A'.repeat(43);
+      // In the attacker's own workspace, and in B's, which the URL names and the attacker is no member of.
+      for (const workspaceId of [attacker.workspaceId ?? '', victim.workspaceId]) {
+        const asForeign = await call(attacker, workspaceId, ticket);
+        const asMissing = await call(attacker, workspaceId, unknown);
+        assert.deepEqual(normalised(asForeign), normalised(asMissing), `${kind} tells B's tickets apart`);
+        assert.ok([401, 404].includes(asForeign.status), asForeign.text);
+      }
+      // Presented and refused, B's ticket still works for B.
+      const own = await call(victimAdmin, victim.workspaceId, ticket);
+      assert.equal(own.status, kind === 'uploads' ? 201 : 200, own.text);
+    }
+  });
+
+  it("stores a document against another workspace's entry exactly like an unknown entry, never linking them", async () => {
+    // A field accounting owns, so the reference must really resolve (a bare id never leaves the gateway).
+    const entryOf = async (id: string) =>
+      dataOf(
+        await graphql<{ document: { journalEntry: { description: string } | null } | null }>(
+          stack.gatewayUrl,
+          'query ($id: ID!) { document(id: $id) { journalEntry { description } } }',
+          { as: attacker, variables: { id } },
+        ),
+      ).document;
+    const content = minimalPdf('Sweep');
+    for (const journalEntryId of [victim.entryId, randomUUID()]) {
+      const uploaded = await uploadDocument(stack.gatewayUrl, attacker, { fileName: 'x.pdf', content, journalEntryId });
+      assert.deepEqual(await entryOf(uploaded.id), { journalEntry: null });
+      const attached = await uploadDocument(stack.gatewayUrl, attacker, { fileName: 'y.pdf', content });
+      const { attachDocument } = dataOf(
+        await graphql<{ attachDocument: { journalEntry: { description: string } | null } }>(
+          stack.gatewayUrl,
+          'mutation ($id: ID!, $entry: ID!) { attachDocument(id: $id, journalEntryId: $entry) { journalEntry { description } } }',
+          { as: attacker, variables: { id: attached.id, entry: journalEntryId } },
+        ),
       );
-    assert.deepEqual(dataOf(await register(victim.entryId)), { registerDocument: { journalEntry: null } });
-    assert.deepEqual(dataOf(await register(randomUUID())), { registerDocument: { journalEntry: null } });
+      assert.deepEqual(attachDocument, { journalEntry: null });
+    }
   });
 });

@@ -30,14 +30,8 @@ const createAccount = (as: Caller, number: string) =>
     `mutation { createAccount(input: { number: "${number}", name: "Konto", type: ASSET }) { id } }`,
     { as },
   );
-const registerDocument = (as: Caller) =>
-  graphql(
-    stack.gatewayUrl,
-    'mutation { registerDocument(input: { fileName: "a.pdf", contentType: "application/pdf" }) { id } }',
-    {
-      as,
-    },
-  );
+const createDocumentUpload = (as: Caller) =>
+  graphql(stack.gatewayUrl, 'mutation { createDocumentUpload(input: { fileName: "a.pdf" }) { uploadUrl } }', { as });
 
 describe('custom roles', () => {
   it('extend a built-in role with more permissions and rank as it', async () => {
@@ -57,7 +51,7 @@ describe('custom roles', () => {
     dataOf(await assign(admin, member.userId, role.createCustomRole.id));
 
     dataOf(await createAccount(member, '1000'));
-    assert.equal(errorCode(await registerDocument(member)), 'FORBIDDEN');
+    assert.equal(errorCode(await createDocumentUpload(member)), 'FORBIDDEN');
     const { workspace } = dataOf(
       await graphql<{
         workspace: { members: { user: { id: string }; role: string; customRole: { name: string } | null }[] };
@@ -72,12 +66,12 @@ describe('custom roles', () => {
   it('take permissions away from a built-in role', async () => {
     const admin = await createWorkspace(stack);
     const member = await addMember(stack, admin, 'OPERATOR');
-    dataOf(await registerDocument(member));
+    dataOf(await createDocumentUpload(member));
     const role = dataOf(
       await createRole(admin, { name: 'Ohne Belege', baseRole: 'OPERATOR', removePermissions: ['DOCUMENTS_WRITE'] }),
     );
     dataOf(await assign(admin, member.userId, role.createCustomRole.id));
-    assert.equal(errorCode(await registerDocument(member)), 'FORBIDDEN');
+    assert.equal(errorCode(await createDocumentUpload(member)), 'FORBIDDEN');
     dataOf(await createAccount(member, '1010'));
   });
 

@@ -63,8 +63,7 @@ const mutations = {
       bookingDate: "2026-04-01", description: "Versuch", amount: "10.00", debitAccountId: $debit, creditAccountId: $credit
     }) { id }
   }`,
-  registerDocument:
-    'mutation { registerDocument(input: { fileName: "beleg.pdf", contentType: "application/pdf" }) { id } }',
+  createDocumentUpload: 'mutation { createDocumentUpload(input: { fileName: "beleg.pdf" }) { uploadUrl } }',
   inviteMember: 'mutation ($email: String!) { inviteMember(input: { email: $email, role: VIEWER }) { id } }',
   setMfaRequired: 'mutation { setMfaRequired(required: true) { id mfaRequired } }',
 };

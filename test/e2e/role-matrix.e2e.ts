@@ -5,7 +5,7 @@ import { fieldPolicy, rolePermissions, roles } from '@numezis/runtime';
 import type { Operation, Permission, Role, WorkspaceOperation } from '@numezis/runtime';
 import { graphql } from '../src/client.ts';
 import type { Caller, GraphQLResult } from '../src/client.ts';
-import { addMember, createAccount, createWorkspace, postEntryWithReceipt } from '../src/fixtures.ts';
+import { addMember, createAccount, createWorkspace, postEntryWithReceipt, sampleAddress } from '../src/fixtures.ts';
 import type { Workspace } from '../src/fixtures.ts';
 import { sharedStack } from '../src/shared-stack.ts';
 
@@ -78,10 +78,38 @@ const samples: Record<WorkspaceOperation, Sample> = {
       },
     },
   }),
-  'Mutation.registerDocument': () => ({
-    query: 'mutation ($input: RegisterDocumentInput!) { registerDocument(input: $input) { id } }',
-    variables: { input: { fileName: 'matrix.pdf', contentType: 'application/pdf' } },
+  'Query.contacts': () => ({ query: '{ contacts(search: "AG") { id } }' }),
+  'Query.contact': () => ({ query: `{ contact(id: "${randomUUID()}") { id } }` }),
+  'Query.contactByIban': () => ({ query: '{ contactByIban(iban: "CH93 0076 2011 6238 5295 7") { id } }' }),
+  'Mutation.createContact': () => ({
+    query: 'mutation ($input: CreateContactInput!) { createContact(input: $input) { id } }',
+    variables: { input: { kind: 'CUSTOMER', name: 'Matrix AG', address: sampleAddress } },
   }),
+  'Mutation.updateContact': () => ({
+    query: `mutation { updateContact(id: "${randomUUID()}", input: { name: "Matrix GmbH" }) { id } }`,
+  }),
+  'Query.employees': () => ({ query: '{ employees { id } }' }),
+  'Query.employee': () => ({ query: `{ employee(id: "${randomUUID()}") { id } }` }),
+  'Mutation.createEmployee': () => ({
+    query: 'mutation ($input: CreateEmployeeInput!) { createEmployee(input: $input) { id } }',
+    variables: { input: { name: 'Matrix Person', address: sampleAddress } },
+  }),
+  'Mutation.updateEmployee': () => ({
+    query: `mutation { updateEmployee(id: "${randomUUID()}", input: { name: "Matrix Person" }) { id } }`,
+  }),
+  'Mutation.createDocumentUpload': () => ({
+    query: 'mutation ($input: CreateDocumentUploadInput!) { createDocumentUpload(input: $input) { uploadUrl } }',
+    variables: { input: { fileName: 'matrix.pdf' } },
+  }),
+  'Mutation.createDocumentDownload': (f) => ({
+    query: 'mutation ($id: ID!) { createDocumentDownload(id: $id) { url } }',
+    variables: { id: f.documentId },
+  }),
+  'Mutation.attachDocument': (f) => ({
+    query: 'mutation ($id: ID!, $entry: ID!) { attachDocument(id: $id, journalEntryId: $entry) { id } }',
+    variables: { id: f.documentId, entry: f.entryId },
+  }),
+  'Mutation.deleteDocument': () => ({ query: `mutation { deleteDocument(id: "${randomUUID()}") }` }),
 };
 
 const operations = Object.keys(fieldPolicy).filter((coordinate): coordinate is Operation =>

@@ -101,6 +101,43 @@ export async function createAccount(gatewayUrl: string, as: Caller, number: stri
   ).createAccount.id;
 }
 
+/** A structured Swiss postal address, as contacts and employees need one. */
+export const sampleAddress = {
+  street: 'Bahnhofstrasse',
+  buildingNumber: '1',
+  postcode: '8001',
+  town: 'Zürich',
+  country: 'CH',
+} as const;
+
+export async function createContact(
+  gatewayUrl: string,
+  as: Caller,
+  input: { name: string; kind?: 'CUSTOMER' | 'SUPPLIER'; iban?: string; email?: string },
+): Promise<string> {
+  return dataOf(
+    await graphql<{ createContact: { id: string } }>(
+      gatewayUrl,
+      'mutation ($input: CreateContactInput!) { createContact(input: $input) { id } }',
+      { as, variables: { input: { kind: 'SUPPLIER', address: sampleAddress, ...input } } },
+    ),
+  ).createContact.id;
+}
+
+export async function createEmployee(
+  gatewayUrl: string,
+  as: Caller,
+  input: { name: string; ahvNumber?: string },
+): Promise<string> {
+  return dataOf(
+    await graphql<{ createEmployee: { id: string } }>(
+      gatewayUrl,
+      'mutation ($input: CreateEmployeeInput!) { createEmployee(input: $input) { id } }',
+      { as, variables: { input: { address: sampleAddress, ...input } } },
+    ),
+  ).createEmployee.id;
+}
+
 /** A posting with its receipt: data in accounting and documents, authored by the caller. */
 export async function postEntryWithReceipt(
   gatewayUrl: string,
@@ -126,17 +163,67 @@ export async function postEntryWithReceipt(
       },
     ),
   ).postJournalEntry.id;
-  const documentId = dataOf(
-    await graphql<{ registerDocument: { id: string } }>(
-      gatewayUrl,
-      'mutation ($input: RegisterDocumentInput!) { registerDocument(input: $input) { id } }',
-      {
-        as,
-        variables: { input: { fileName: 'rechnung-42.pdf', contentType: 'application/pdf', journalEntryId: entryId } },
-      },
-    ),
-  ).registerDocument.id;
+  const { id: documentId } = await uploadDocument(gatewayUrl, as, {
+    fileName: 'rechnung-42.pdf',
+    content: minimalPdf('Rechnung 42'),
+    journalEntryId: entryId,
+  });
   return { entryId, documentId };
+}
+
+/** A small, valid one-page PDF showing `text`, with a correct cross-reference table. */
+export function minimalPdf(text: string): Buffer {
+  const content = `BT /F1 24 Tf 72 760 Td (${text.replace(/[()\\]/g, '')}) Tj ET`;
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${content.length} >>\nstream\n${content}\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let pdf = '%PDF-1.4\n%\xe2\xe3\xcf\xd3\n';
+  const offsets = objects.map((object, index) => {
+    const offset = pdf.length;
+    pdf += `${index + 1} 0 obj\n${object}\nendobj\n`;
+    return offset;
+  });
+  const xref = pdf.length;
+  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
+  pdf += offsets.map((offset) => `${String(offset).padStart(10, '0')} 00000 n \n`).join('');
+  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(pdf, 'latin1');
+}
+
+export interface UploadedDocument {
+  readonly id: string;
+  readonly fileName: string;
+  readonly contentType: string;
+  readonly size: number;
+  readonly sha256: string;
+  readonly journalEntryId: string | null;
+}
+
+/** A document uploaded as a client does: createDocumentUpload, then PUT the bytes to its URL. */
+export async function uploadDocument(
+  gatewayUrl: string,
+  as: Caller,
+  file: { fileName: string; content: Buffer; journalEntryId?: string },
+): Promise<UploadedDocument> {
+  const { createDocumentUpload } = dataOf(
+    await graphql<{ createDocumentUpload: { uploadUrl: string } }>(
+      gatewayUrl,
+      'mutation ($input: CreateDocumentUploadInput!) { createDocumentUpload(input: $input) { uploadUrl } }',
+      { as, variables: { input: { fileName: file.fileName, journalEntryId: file.journalEntryId ?? null } } },
+    ),
+  );
+  const response = await fetch(new URL(createDocumentUpload.uploadUrl, gatewayUrl), {
+    method: 'PUT',
+    headers: { cookie: as.cookie, 'content-type': 'application/pdf' },
+    body: file.content,
+  });
+  const text = await response.text();
+  if (response.status !== 201) throw new Error(`upload failed with ${response.status}: ${text}`);
+  return (JSON.parse(text) as { document: UploadedDocument }).document;
 }
 
 /** Enrols TOTP for a person: confirming counts as an MFA step, so the returned cookie is freshly verified. */

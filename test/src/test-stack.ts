@@ -11,6 +11,8 @@ export interface TestStack extends RunningStack {
   readonly databaseKind: 'postgres' | 'pglite';
   /** Where identity's development mail lands. */
   readonly outboxDir: string;
+  /** The documents service's blob store folder. */
+  readonly blobDir: string;
   subgraphUrl(name: SubgraphName): string;
 }
 
@@ -22,6 +24,7 @@ export async function startTestStack(
 ): Promise<TestStack> {
   const databases = await createTestDatabases(process.env, subgraphNames);
   const outboxDir = await mkdtemp(join(tmpdir(), 'numezis-outbox-'));
+  const blobDir = await mkdtemp(join(tmpdir(), 'numezis-document-files-'));
   const keys = generateContextKeyPair('e2e');
   const [gateway, identity, accounting, documents, audit] = await freePorts(5);
   const ports = { gateway, identity, accounting, documents, audit } as Record<ServiceName, number>;
@@ -42,6 +45,7 @@ export async function startTestStack(
         // Tests name their client address in X-Forwarded-For, so per-IP limits stay per test.
         gateway: { GATEWAY_TRUST_PROXY: '127.0.0.1', ...options.serviceEnv?.gateway },
         identity: { IDENTITY_MAIL_OUTBOX_DIR: outboxDir, ...options.serviceEnv?.identity },
+        documents: { DOCUMENTS_BLOB_DIR: blobDir, ...options.serviceEnv?.documents },
       },
       output: 'capture',
     });
@@ -50,16 +54,19 @@ export async function startTestStack(
       signingKey: keys.signingKey,
       databaseKind: databases.kind,
       outboxDir,
+      blobDir,
       subgraphUrl: (name) => `http://127.0.0.1:${ports[name]}/graphql`,
       async close() {
         await stack.close();
         await databases.dispose();
         await rm(outboxDir, { recursive: true, force: true });
+        await rm(blobDir, { recursive: true, force: true });
       },
     };
   } catch (error) {
     await databases.dispose();
     await rm(outboxDir, { recursive: true, force: true });
+    await rm(blobDir, { recursive: true, force: true });
     throw error;
   }
 }

@@ -11,6 +11,8 @@ import {
   requiredText,
 } from '@numezis/runtime';
 import type { DataAccess, SubgraphContext } from '@numezis/runtime';
+import { contactResolvers } from './contacts.ts';
+import { employeeResolvers } from './employees.ts';
 import type { Loaders } from './loaders.ts';
 import { formatAmount, parseAmount, parseBookingDate, parseCurrency } from './money.ts';
 import { accounts, journalEntries } from './tables.ts';
@@ -41,8 +43,12 @@ interface PostJournalEntryArgs {
 const maxPageSize = 200;
 
 export function accountingResolvers(dataAccess: DataAccess): GraphQLResolverMap<AccountingContext> {
+  const contactFields = contactResolvers(dataAccess);
+  const employeeFields = employeeResolvers(dataAccess);
   return {
     Query: {
+      ...contactFields.Query,
+      ...employeeFields.Query,
       accounts: (_: unknown, __: unknown, context: AccountingContext) =>
         dataAccess.inTenant(authorize(context.forwarded, 'Query.accounts'), (tx) =>
           tx.select().from(accounts).orderBy(asc(accounts.number)),
@@ -76,6 +82,8 @@ export function accountingResolvers(dataAccess: DataAccess): GraphQLResolverMap<
       },
     },
     Mutation: {
+      ...contactFields.Mutation,
+      ...employeeFields.Mutation,
       createAccount: async (_: unknown, { input }: CreateAccountArgs, context: AccountingContext) => {
         const tenantId = authorize(context.forwarded, 'Mutation.createAccount');
         const number = input.number.trim();
@@ -128,6 +136,8 @@ export function accountingResolvers(dataAccess: DataAccess): GraphQLResolverMap<
         });
       },
     },
+    Contact: contactFields.Contact,
+    Employee: employeeFields.Employee,
     Account: {
       __resolveReference: (reference: { id: string }, context: AccountingContext) =>
         context.loaders.accounts.load(reference.id),

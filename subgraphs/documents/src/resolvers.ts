@@ -1,29 +1,68 @@
 import { randomUUID } from 'node:crypto';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import { desc } from 'drizzle-orm';
-import { badUserInput, isUuid, requiredText, authorize } from '@numezis/runtime';
-import type { DataAccess, SubgraphContext } from '@numezis/runtime';
+import type { FastifyBaseLogger } from 'fastify';
+import { desc, eq } from 'drizzle-orm';
+import { authorize, badUserInput, clientError, ErrorCode, isUuid, requiredText } from '@numezis/runtime';
+import type { Clock, DataAccess, SubgraphContext, Tx } from '@numezis/runtime';
+import type { BlobStore } from './blob-store.ts';
+import type { DocumentsSettings } from './config.ts';
 import type { Loaders } from './loaders.ts';
-import { contentTypes, documentsTable } from './tables.ts';
+import { documentsTable, downloadTickets, uploadTickets } from './tables.ts';
 import type { DocumentRow } from './tables.ts';
+import { downloadUrlOf, hashTicket, newTicket, uploadUrlOf } from './tickets.ts';
 
 export interface DocumentsContext extends SubgraphContext {
   readonly loaders: Loaders;
+  readonly log: FastifyBaseLogger;
 }
 
-interface RegisterDocumentArgs {
-  input: { fileName: string; contentType: string; journalEntryId?: string | null };
+export interface DocumentsDependencies {
+  readonly dataAccess: DataAccess;
+  readonly settings: DocumentsSettings;
+  readonly clock: Clock;
+  readonly store: BlobStore;
+}
+
+interface CreateDocumentUploadArgs {
+  input: { fileName: string; journalEntryId?: string | null };
 }
 
 const maxPageSize = 200;
 
-function parseContentType(value: string): DocumentRow['contentType'] {
-  const match = contentTypes.find((type) => type === value);
-  if (match === undefined) throw badUserInput('contentType', `contentType must be one of ${contentTypes.join(', ')}`);
-  return match;
+// Another workspace's document is not visible under row-level security: it is this same error.
+const noSuchDocument = () => clientError(ErrorCode.NOT_FOUND, 'No such document');
+const backsEntry = () =>
+  clientError(ErrorCode.BAD_USER_INPUT, 'This document backs a posted journal entry, which keeps its receipts', {
+    field: 'id',
+    reason: 'DOCUMENT_BACKS_JOURNAL_ENTRY',
+  });
+
+/** The file name is shown and sent back in Content-Disposition: one plain name, no path. */
+function parseFileName(value: string): string {
+  const fileName = requiredText(value, 'fileName', 255);
+  if (/[/\\]/.test(fileName)) throw badUserInput('fileName', 'fileName must be a name without a folder');
+  return fileName;
 }
 
-export function documentsResolvers(dataAccess: DataAccess): GraphQLResolverMap<DocumentsContext> {
+function parseEntryId(value: string | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  if (!isUuid(value)) throw badUserInput('journalEntryId', 'journalEntryId must be a journal entry id');
+  return value;
+}
+
+async function lockedDocument(tx: Tx, id: string): Promise<DocumentRow> {
+  if (!isUuid(id)) throw noSuchDocument();
+  const [document] = await tx.select().from(documentsTable).where(eq(documentsTable.id, id)).for('update');
+  if (document === undefined) throw noSuchDocument();
+  return document;
+}
+
+export function documentsResolvers({
+  dataAccess,
+  settings,
+  clock,
+  store,
+}: DocumentsDependencies): GraphQLResolverMap<DocumentsContext> {
   return {
     Query: {
       document: (_: unknown, { id }: { id: string }, context: DocumentsContext) => {
@@ -40,27 +79,90 @@ export function documentsResolvers(dataAccess: DataAccess): GraphQLResolverMap<D
         ),
     },
     Mutation: {
-      registerDocument: async (_: unknown, { input }: RegisterDocumentArgs, context: DocumentsContext) => {
-        const tenantId = authorize(context.forwarded, 'Mutation.registerDocument');
-        const fileName = requiredText(input.fileName, 'fileName', 255);
-        const contentType = parseContentType(input.contentType);
-        const journalEntryId = input.journalEntryId ?? null;
-        if (journalEntryId !== null && !isUuid(journalEntryId)) {
-          throw badUserInput('journalEntryId', 'journalEntryId must be a journal entry id');
-        }
-        return dataAccess.inTenant(tenantId, async (tx) => {
-          const [row] = await tx
-            .insert(documentsTable)
-            .values({ tenantId, id: randomUUID(), fileName, contentType, journalEntryId })
-            .returning();
-          return row;
+      createDocumentUpload: async (_: unknown, { input }: CreateDocumentUploadArgs, context: DocumentsContext) => {
+        const tenantId = authorize(context.forwarded, 'Mutation.createDocumentUpload');
+        const fileName = parseFileName(input.fileName);
+        const journalEntryId = parseEntryId(input.journalEntryId);
+        const ticket = newTicket();
+        const expiresAt = new Date(clock.now() + settings.uploadTicketTtlMs);
+        await dataAccess.inTenant(tenantId, (tx) =>
+          tx
+            .insert(uploadTickets)
+            .values({ tenantId, id: randomUUID(), tokenHash: hashTicket(ticket), fileName, journalEntryId, expiresAt }),
+        );
+        return {
+          uploadUrl: uploadUrlOf(tenantId, ticket),
+          expiresAt: expiresAt.toISOString(),
+          maxBytes: settings.maxUploadBytes,
+        };
+      },
+      createDocumentDownload: async (_: unknown, { id }: { id: string }, context: DocumentsContext) => {
+        const tenantId = authorize(context.forwarded, 'Mutation.createDocumentDownload');
+        const ticket = newTicket();
+        const expiresAt = new Date(clock.now() + settings.downloadLinkTtlMs);
+        await dataAccess.inTenant(tenantId, async (tx) => {
+          if (!isUuid(id)) throw noSuchDocument();
+          const [document] = await tx
+            .select({ blobKey: documentsTable.blobKey })
+            .from(documentsTable)
+            .where(eq(documentsTable.id, id));
+          if (document === undefined) throw noSuchDocument();
+          if (document.blobKey === null) {
+            throw clientError(ErrorCode.BAD_USER_INPUT, 'This document was recorded without its file', {
+              field: 'id',
+              reason: 'NO_CONTENT',
+            });
+          }
+          await tx
+            .insert(downloadTickets)
+            .values({ tenantId, id: randomUUID(), tokenHash: hashTicket(ticket), documentId: id, expiresAt });
         });
+        return { url: downloadUrlOf(tenantId, ticket), expiresAt: expiresAt.toISOString() };
+      },
+      attachDocument: async (
+        _: unknown,
+        args: { id: string; journalEntryId: string },
+        context: DocumentsContext,
+      ): Promise<DocumentRow> => {
+        const tenantId = authorize(context.forwarded, 'Mutation.attachDocument');
+        return dataAccess.inTenant(tenantId, async (tx) => {
+          const document = await lockedDocument(tx, args.id);
+          const journalEntryId = parseEntryId(args.journalEntryId);
+          if (document.journalEntryId === journalEntryId) return document;
+          if (document.journalEntryId !== null) throw backsEntry();
+          const [updated] = await tx
+            .update(documentsTable)
+            .set({ journalEntryId })
+            .where(eq(documentsTable.id, document.id))
+            .returning();
+          return updated ?? document;
+        });
+      },
+      deleteDocument: async (_: unknown, { id }: { id: string }, context: DocumentsContext) => {
+        const tenantId = authorize(context.forwarded, 'Mutation.deleteDocument');
+        const blobKey = await dataAccess.inTenant(tenantId, async (tx) => {
+          const document = await lockedDocument(tx, id);
+          // Entries are posted when they are created (there are no drafts), so any link is to a
+          // posted entry, whose receipts must be kept.
+          if (document.journalEntryId !== null) throw backsEntry();
+          await tx.delete(documentsTable).where(eq(documentsTable.id, document.id));
+          return document.blobKey;
+        });
+        // After the commit: a failure here leaves an unreferenced file, never a record without one.
+        if (blobKey !== null) {
+          await store.delete(blobKey).catch((error: unknown) => {
+            context.log.error({ err: error, documentId: id }, 'deleted document left its file behind');
+          });
+        }
+        return true;
       },
     },
     Document: {
       __resolveReference: (reference: { id: string }, context: DocumentsContext) =>
         context.loaders.documents.load(reference.id),
       createdAt: (document: DocumentRow) => document.createdAt.toISOString(),
+      size: (document: DocumentRow) => document.sizeBytes,
+      sha256: (document: DocumentRow) => document.sha256?.toString('hex') ?? null,
       journalEntry: (document: DocumentRow) =>
         document.journalEntryId === null ? null : { __typename: 'JournalEntry', id: document.journalEntryId },
     },

@@ -49,13 +49,15 @@ export const internalErrorMessage = 'Internal server error';
 /**
  * The GraphQL-over-HTTP error body for failures that happen before GraphQL execution (bad JSON,
  * oversized body, missing signature): same shape as an execution error, never an HTML page or a stack.
+ * `details` adds extensions such as the offending `field`, as `badUserInput` does.
  */
 export function errorBody(
   code: ErrorCode,
   message: string,
   requestId?: string,
+  details: Readonly<Record<string, unknown>> = {},
 ): { errors: { message: string; extensions: Record<string, unknown> }[] } {
-  const extensions: Record<string, unknown> = { code };
+  const extensions: Record<string, unknown> = { ...details, code };
   if (requestId !== undefined) extensions.requestId = requestId;
   return { errors: [{ message, extensions }] };
 }

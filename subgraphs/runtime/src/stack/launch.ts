@@ -44,8 +44,11 @@ export interface RunningStack {
   waitForLog(service: ServiceName, matches: (line: string) => boolean, timeoutMs?: number): Promise<string>;
   /** Stops a service gracefully (SIGTERM) and resolves with its exit code (0 when it stopped cleanly). */
   stop(service: ServiceName): Promise<number | null>;
-  /** Starts a stopped service again and waits until it is ready. */
-  start(service: ServiceName): Promise<void>;
+  /**
+   * Starts a stopped service again and waits until it is ready; `env` adds to its settings (a test
+   * that moves the clocks with NUMEZIS_CLOCK_OFFSET_MS, say).
+   */
+  start(service: ServiceName, env?: Readonly<Record<string, string>>): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -101,9 +104,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       new URL(service === 'gateway' ? 'gateway/src/main.ts' : `subgraphs/${service}/src/main.ts`, options.repoRoot),
     );
 
-  const launch = async (service: ServiceName): Promise<void> => {
+  const launch = async (service: ServiceName, extraEnv: Readonly<Record<string, string>> = {}): Promise<void> => {
     const child = spawn(process.execPath, [entryOf(service)], {
-      env: envFor(service),
+      env: { ...envFor(service), ...extraEnv },
       stdio: ['ignore', options.output === 'inherit' ? 'inherit' : 'pipe', 'pipe'],
       // Its own process group: a terminal's Ctrl-C reaches only the launcher, which then stops each
       // service exactly once, gracefully.
@@ -172,7 +175,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
   process.once('exit', killAll);
 
   try {
-    await Promise.all(subgraphNames.map(launch));
+    await Promise.all(subgraphNames.map((service) => launch(service)));
     await launch('gateway');
   } catch (error) {
     await close();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { systemClock } from '../clock.ts';
 import type { RuntimeEnvironment } from '../config/common.ts';
 import type { Env } from '../config/reader.ts';
@@ -37,6 +38,12 @@ export interface GraphQLBody {
 export interface InProcessSubgraph {
   /** Posts an operation with a valid signed context for `tenantId`, as the gateway would. */
   post(tenantId: string | null, query: string, options?: PostOptions): Promise<GraphQLBody>;
+  /** Any other request (a service route besides /graphql), signed the same way. */
+  inject(
+    tenantId: string | null,
+    request: Omit<InjectOptions, 'headers'> & { readonly headers?: Record<string, string> },
+    options?: PostOptions,
+  ): Promise<LightMyRequestResponse>;
   close(): Promise<void>;
 }
 
@@ -62,36 +69,44 @@ export async function startInProcessSubgraph(
     },
     options.onQuery === undefined ? {} : { onQuery: options.onQuery },
   );
+  const signedFor = (tenantId: string | null, options: PostOptions): string => {
+    const { mfaRequired = false } = options;
+    const role = options.role === undefined ? (tenantId === null ? null : 'ADMIN') : options.role;
+    const actor =
+      options.actor ??
+      (tenantId === null ? anonymous : { kind: 'user', userId: randomUUID(), sessionId: randomUUID() });
+    const context: ForwardedContext = {
+      requestId: randomUUID(),
+      clientIp: '127.0.0.1',
+      userAgent: 'unit-test',
+      actor,
+      access:
+        options.access ??
+        (actor.kind === 'anonymous'
+          ? { kind: 'anonymous' }
+          : tenantId === null || role === null
+            ? { kind: 'account' }
+            : { kind: 'tenant', tenantId, role, permissions: mfaRequired ? [] : rolePermissions[role] }),
+      mfaAt: null,
+      mfaRequired,
+    };
+    return signer.sign(context, definition.name);
+  };
   return {
     async post(tenantId, query, options = {}) {
-      const { variables = {}, mfaRequired = false } = options;
-      const role = options.role === undefined ? (tenantId === null ? null : 'ADMIN') : options.role;
-      const actor =
-        options.actor ??
-        (tenantId === null ? anonymous : { kind: 'user', userId: randomUUID(), sessionId: randomUUID() });
-      const context: ForwardedContext = {
-        requestId: randomUUID(),
-        clientIp: '127.0.0.1',
-        userAgent: 'unit-test',
-        actor,
-        access:
-          options.access ??
-          (actor.kind === 'anonymous'
-            ? { kind: 'anonymous' }
-            : tenantId === null || role === null
-              ? { kind: 'account' }
-              : { kind: 'tenant', tenantId, role, permissions: mfaRequired ? [] : rolePermissions[role] }),
-        mfaAt: null,
-        mfaRequired,
-      };
-      const token = signer.sign(context, definition.name);
       const response = await service.app.inject({
         method: 'POST',
         url: '/graphql',
-        headers: { [contextHeader]: token, 'content-type': 'application/json' },
-        payload: { query, variables },
+        headers: { [contextHeader]: signedFor(tenantId, options), 'content-type': 'application/json' },
+        payload: { query, variables: options.variables ?? {} },
       });
       return response.json<GraphQLBody>();
+    },
+    inject(tenantId, request, options = {}) {
+      return service.app.inject({
+        ...request,
+        headers: { ...request.headers, [contextHeader]: signedFor(tenantId, options) },
+      });
     },
     async close() {
       await service.close();
