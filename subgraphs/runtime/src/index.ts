@@ -51,6 +51,7 @@ export type { RunningStack, ServiceName, SubgraphName, StackOptions } from './st
 export { startInProcessSubgraph } from './testing/in-process-subgraph.ts';
 export type { GraphQLBody, InProcessSubgraph } from './testing/in-process-subgraph.ts';
 export { codeIn, mailsTo } from './stack/outbox-reader.ts';
+export { minimalPdf } from './stack/minimal-pdf.ts';
 export type { OutboxMail } from './stack/outbox-reader.ts';
 export * from './mfa/totp.ts';
 export type { EncryptionConfig, KmsSettings } from './config/kms.ts';

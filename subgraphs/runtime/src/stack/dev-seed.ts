@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { systemClock } from '../clock.ts';
 import { base32Decode, currentStep, totpCode } from '../mfa/totp.ts';
+import { minimalPdf } from './minimal-pdf.ts';
 import { codeIn, mailsTo } from './outbox-reader.ts';
 
 export interface DevSeed {
@@ -81,7 +82,7 @@ export async function ensureDevSeed(gatewayUrl: string, outboxDir: string, seedF
   const uploaded = await fetch(new URL(createDocumentUpload.uploadUrl, gatewayUrl), {
     method: 'PUT',
     headers: { cookie, 'content-type': 'application/pdf' },
-    body: demoReceipt(),
+    body: minimalPdf('Rechnung 2026-001: CHF 1250.50'),
   });
   if (uploaded.status !== 201) throw new Error(`seeding failed: the receipt upload answered ${uploaded.status}`);
   const { createApiKey } = await call<{ createApiKey: { secret: string } }>(
@@ -98,29 +99,6 @@ export async function ensureDevSeed(gatewayUrl: string, outboxDir: string, seedF
   };
   await writeFile(seedFile, JSON.stringify(seed, null, 2), { mode: 0o600 });
   return seed;
-}
-
-/** A one-page PDF receipt, with a correct cross-reference table. */
-function demoReceipt(): Buffer {
-  const text = 'BT /F1 18 Tf 72 760 Td (Rechnung 2026-001: CHF 1250.50) Tj ET';
-  const objects = [
-    '<< /Type /Catalog /Pages 2 0 R >>',
-    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
-    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
-    `<< /Length ${text.length} >>\nstream\n${text}\nendstream`,
-    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
-  ];
-  let pdf = '%PDF-1.4\n';
-  const offsets = objects.map((object, index) => {
-    const offset = pdf.length;
-    pdf += `${index + 1} 0 obj\n${object}\nendobj\n`;
-    return offset;
-  });
-  const xref = pdf.length;
-  pdf += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n`;
-  pdf += offsets.map((offset) => `${String(offset).padStart(10, '0')} 00000 n \n`).join('');
-  pdf += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(pdf, 'latin1');
 }
 
 async function signIn(gatewayUrl: string, person: { email: string; password: string }): Promise<string> {
