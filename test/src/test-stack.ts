@@ -13,6 +13,8 @@ export interface TestStack extends RunningStack {
   readonly outboxDir: string;
   /** The documents service's blob store folder. */
   readonly blobDir: string;
+  /** The local KMS master key file every service of this stack shares. */
+  readonly kmsKeyFile: string;
   subgraphUrl(name: SubgraphName): string;
 }
 
@@ -25,6 +27,10 @@ export async function startTestStack(
   const databases = await createTestDatabases(process.env, subgraphNames);
   const outboxDir = await mkdtemp(join(tmpdir(), 'numezis-outbox-'));
   const blobDir = await mkdtemp(join(tmpdir(), 'numezis-document-files-'));
+  const kmsDir = await mkdtemp(join(tmpdir(), 'numezis-kms-'));
+  const kmsKeyFile = join(kmsDir, 'local-kms-key.json');
+  const removeFolders = () =>
+    Promise.all([outboxDir, blobDir, kmsDir].map((dir) => rm(dir, { recursive: true, force: true })));
   const keys = generateContextKeyPair('e2e');
   const [gateway, identity, accounting, documents, audit] = await freePorts(5);
   const ports = { gateway, identity, accounting, documents, audit } as Record<ServiceName, number>;
@@ -39,6 +45,7 @@ export async function startTestStack(
         LOG_LEVEL: 'info',
         CONTEXT_SIGNING_KEY: keys.signingKey,
         CONTEXT_VERIFY_KEYS: keys.verifyKey,
+        KMS_LOCAL_KEY_FILE: kmsKeyFile,
       },
       serviceEnv: {
         ...options.serviceEnv,
@@ -55,18 +62,17 @@ export async function startTestStack(
       databaseKind: databases.kind,
       outboxDir,
       blobDir,
+      kmsKeyFile,
       subgraphUrl: (name) => `http://127.0.0.1:${ports[name]}/graphql`,
       async close() {
         await stack.close();
         await databases.dispose();
-        await rm(outboxDir, { recursive: true, force: true });
-        await rm(blobDir, { recursive: true, force: true });
+        await removeFolders();
       },
     };
   } catch (error) {
     await databases.dispose();
-    await rm(outboxDir, { recursive: true, force: true });
-    await rm(blobDir, { recursive: true, force: true });
+    await removeFolders();
     throw error;
   }
 }

@@ -22,6 +22,7 @@ export { describeStartupError, listen, runService, StartupError } from './server
 export type {
   SubgraphDefinition,
   SubgraphDependencies,
+  ServiceEncryption,
   SubgraphIdentity,
   SubgraphService,
 } from './server/subgraph-service.ts';
@@ -61,7 +62,14 @@ export { DecryptionError } from './crypto/aes-gcm.ts';
 export type { FieldCipher, IndexRef } from './crypto/field-cipher.ts';
 export { createFieldCipher, normaliseIban } from './crypto/field-cipher.ts';
 export type { DataKey, Keyring, KeyringOptions, KeyPurpose, RewrapReport } from './crypto/keyring.ts';
-export { createKeyring, DataKeyNotFoundError, dataKeysMigrationSql, KeyringError } from './crypto/keyring.ts';
+export {
+  createKeyring,
+  DataKeyNotFoundError,
+  dataKeysMigrationSql,
+  keyMaintenanceAccess,
+  KeyringError,
+  WorkspaceShreddedError,
+} from './crypto/keyring.ts';
 export type { KeyManagementService, WrappedKey } from './crypto/kms.ts';
 export { KmsError, KmsIntegrityError } from './crypto/kms.ts';
 export { openKms } from './crypto/open-kms.ts';

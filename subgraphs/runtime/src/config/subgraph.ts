@@ -1,5 +1,8 @@
 import type { VerifyKeys } from '../context/signed-context.ts';
 import type { DatabaseSettings } from '../db/database.ts';
+import { dirname, join } from 'node:path';
+import { readEncryptionConfig } from './kms.ts';
+import type { EncryptionConfig } from './kms.ts';
 import { readCommonConfig, readDatabaseSettings, readVerifyKeys } from './common.ts';
 import type { CommonConfig } from './common.ts';
 import { createConfigReader } from './reader.ts';
@@ -13,6 +16,8 @@ export interface SubgraphConfig extends CommonConfig {
   readonly verifyKeys: VerifyKeys;
   readonly requestTimeoutMs: number;
   readonly shutdownTimeoutMs: number;
+  /** The KMS that wraps the service's data keys, and how long unwrapped keys stay in memory. */
+  readonly encryption: EncryptionConfig;
 }
 
 /**
@@ -35,5 +40,10 @@ export function readSubgraphConfig(
     verifyKeys: readVerifyKeys(reader),
     requestTimeoutMs: reader.int(`${prefix}_REQUEST_TIMEOUT_MS`, 30_000, { min: 1_000, max: 300_000 }),
     shutdownTimeoutMs: reader.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 120_000 }),
+    // One local master key beside the services' data folders, so every service of a development
+    // stack wraps under the same key, as they would under one Cloud KMS key.
+    encryption: readEncryptionConfig(reader, common.environment, {
+      defaultLocalKeyFile: join(dirname(service.defaultDataDir), 'local-kms-key.json'),
+    }),
   });
 }

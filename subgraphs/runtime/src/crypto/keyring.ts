@@ -1,11 +1,13 @@
 import { createHmac, createSecretKey, randomBytes } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
-import { and, desc, eq, isNull, lt, max } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, isNull, lt, max } from 'drizzle-orm';
 import { customType, integer, pgSchema, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { systemClock } from '../clock.ts';
 import type { Clock } from '../clock.ts';
 import { isUuid } from '../context/signed-context.ts';
+import { systemAccess } from '../context/access-mode.ts';
+import type { SystemAccess } from '../context/access-mode.ts';
 import type { DataAccess } from '../db/data-access.ts';
 import type { Tx } from '../db/database.ts';
 import { serviceDatabaseNames } from '../db/roles.ts';
@@ -76,9 +78,22 @@ ALTER TABLE ${schema}.data_keys FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON ${schema}.data_keys
   USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
   WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+-- Key maintenance (re-wrap all, list workspaces) reads every workspace's wrapped keys, which are
+-- useless without the KMS; only a system access of that job name sets this, no request can.
+CREATE POLICY ${maintenanceJobPolicy} ON ${schema}.data_keys FOR SELECT
+  USING (current_setting('app.system_job', true) = '${keyMaintenanceJob}');
 
 GRANT SELECT, INSERT, UPDATE ON ${schema}.data_keys TO ${appRole};
 `;
+}
+
+/** The system job name under which key maintenance reads all workspaces' key rows. */
+export const keyMaintenanceJob = 'data-keys.maintenance';
+const maintenanceJobPolicy = 'key_maintenance_read';
+
+/** The access under which key maintenance commands list workspaces. */
+export function keyMaintenanceAccess(): SystemAccess {
+  return systemAccess(keyMaintenanceJob);
 }
 
 /** The AAD a DEK is wrapped under: workspace, purpose and version, unambiguously encoded. */
@@ -181,8 +196,24 @@ export interface Keyring {
   rewrapTenant(tenantId: string): Promise<RewrapReport>;
   /** `rewrapTenant` for each workspace, one after another. */
   rewrapAll(tenantIds: Iterable<string>): Promise<RewrapReport>;
+  /** The workspaces that have (or had) data keys here: what `rewrapAll` and batch rotation walk. */
+  listTenants(access: SystemAccess): Promise<string[]>;
+  /**
+   * Crypto-shredding: destroys every version of every key of the workspace, so whatever they sealed
+   * can never be read again, and no new key is ever made for it. Other processes drop their cached
+   * copies within one cache TTL.
+   */
+  shred(tenantId: string): Promise<{ readonly destroyed: number }>;
   /** Forgets every unwrapped key now (e.g. at shutdown). */
   clearCache(): void;
+}
+
+/** The workspace's keys were destroyed (crypto-shredding): nothing can be sealed or opened for it. */
+export class WorkspaceShreddedError extends KeyringError {
+  constructor(tenantId: string) {
+    super(`workspace ${tenantId} was crypto-shredded: its data keys are destroyed`);
+    this.name = 'WorkspaceShreddedError';
+  }
 }
 
 export interface KeyringOptions {
@@ -356,6 +387,21 @@ export function createKeyring(options: KeyringOptions): Keyring {
     return stored ? new DataKey(tenantId, purpose, version, key) : undefined;
   };
 
+  const isShredded = (tenantId: string) =>
+    dataAccess.inTenant(tenantId, (tx) =>
+      tx
+        .select({ version: table.version })
+        .from(table)
+        .where(and(eq(table.tenantId, tenantId), isNotNull(table.destroyedAt)))
+        .limit(1)
+        .then((rows) => rows.length > 0),
+    );
+
+  const forget = (tenantId: string) => {
+    for (const id of keys.keys()) if (id.startsWith(`${tenantId}/`)) keys.delete(id);
+    for (const id of current.keys()) if (id.startsWith(`${tenantId}/`)) current.delete(id);
+  };
+
   const rewrapTenantWith = async (tenantId: string, state: { primary: string | undefined }) => {
     if (!isUuid(tenantId)) throw new KeyringError('workspace id must be a UUID');
     const rows = await dataAccess.inTenant(tenantId, (tx) =>
@@ -428,6 +474,7 @@ export function createKeyring(options: KeyringOptions): Keyring {
           const known = cached(tenantId, purpose, row.version, clock.now());
           return known === undefined ? remember(await unwrap(tenantId, row), true) : pointTo(known);
         }
+        if (await isShredded(tenantId)) throw new WorkspaceShreddedError(tenantId);
         const created = await createVersion(tenantId, purpose, 1, false);
         if (created !== undefined) return remember(created, true);
         // Another process created the first key meanwhile: use theirs.
@@ -466,6 +513,7 @@ export function createKeyring(options: KeyringOptions): Keyring {
 
     async rotate(tenantId, purpose = 'field') {
       check(tenantId, purpose);
+      if (await isShredded(tenantId)) throw new WorkspaceShreddedError(tenantId);
       const latest = await dataAccess.inTenant(tenantId, (tx) =>
         tx
           .select({ version: max(table.version) })
@@ -496,6 +544,47 @@ export function createKeyring(options: KeyringOptions): Keyring {
         unchanged += counts.unchanged;
       }
       return { rewrapped, unchanged, kmsKeyVersion: state.primary };
+    },
+
+    async listTenants(access) {
+      if (access.kind !== 'system' || access.job !== keyMaintenanceJob) {
+        throw new KeyringError(`listing workspaces needs the ${keyMaintenanceJob} system access`);
+      }
+      const rows = await dataAccess.unsafeAsSystem(access, (tx) =>
+        tx.selectDistinct({ tenantId: table.tenantId }).from(table).orderBy(table.tenantId),
+      );
+      return rows.map((row) => row.tenantId);
+    },
+
+    async shred(tenantId) {
+      check(tenantId, 'field');
+      const now = new Date(clock.now());
+      const destroyed = await dataAccess.inTenant(tenantId, async (tx) => {
+        const rows = await tx
+          .update(table)
+          // The wrapped bytes go too: the row stays only as a record that the key existed and when it died.
+          .set({ destroyedAt: now, wrapped: Buffer.alloc(0) })
+          .where(and(eq(table.tenantId, tenantId), isNull(table.destroyedAt)))
+          .returning({ version: table.version });
+        // A workspace without keys here gets destroyed placeholders, so none is ever made for it later.
+        await tx
+          .insert(table)
+          .values(
+            keyPurposes.map((purpose) => ({
+              tenantId,
+              purpose,
+              version: 1,
+              wrapped: Buffer.alloc(0),
+              kmsKeyVersion: 'destroyed',
+              createdAt: now,
+              destroyedAt: now,
+            })),
+          )
+          .onConflictDoNothing();
+        return rows;
+      });
+      forget(tenantId);
+      return { destroyed: destroyed.length };
     },
 
     clearCache() {

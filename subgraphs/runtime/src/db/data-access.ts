@@ -14,7 +14,15 @@ export interface Scope {
   readonly userId?: string;
   /** Hex SHA-256 of a secret token the caller presented. */
   readonly tokenHash?: string;
+  /**
+   * `app.system_job`: the background job acting. Only `unsafeAsSystem` sets it, so a policy that
+   * admits one named job admits no request.
+   */
+  readonly systemJob?: string;
 }
+
+/** What a request may ask for: a system job's setting is not among it. */
+export type RequestScope = Omit<Scope, 'systemJob'>;
 
 /**
  * The one path through which a service reads and writes its data. Each call is one transaction
@@ -23,7 +31,7 @@ export interface Scope {
  */
 export interface DataAccess {
   inTenant<T>(tenantId: string, work: (tx: Tx) => Promise<T>): Promise<T>;
-  inScope<T>(scope: Scope, work: (tx: Tx) => Promise<T>): Promise<T>;
+  inScope<T>(scope: RequestScope, work: (tx: Tx) => Promise<T>): Promise<T>;
   /**
    * Portfolio mode: `work` once per client workspace whose link grants `permission` (the others are
    * skipped), each in its own read-only transaction scoped to that client alone, so every client's
@@ -58,7 +66,8 @@ export function createDataAccess(db: Db): DataAccess {
         await tx.execute(
           sql`select set_config('app.tenant_id', ${scope.tenantId ?? ''}, true),
                      set_config('app.user_id', ${scope.userId ?? ''}, true),
-                     set_config('app.token_hash', ${scope.tokenHash ?? ''}, true)`,
+                     set_config('app.token_hash', ${scope.tokenHash ?? ''}, true),
+                     set_config('app.system_job', ${scope.systemJob ?? ''}, true)`,
         );
         return work(tx);
       },
@@ -80,14 +89,23 @@ export function createDataAccess(db: Db): DataAccess {
     return results;
   };
   return {
-    inScope: (scope, work) => inScope(scope, work),
+    // Rebuilt field by field, so a system job setting forced through the type never reaches SQL.
+    inScope: ({ tenantId, userId, tokenHash }, work) =>
+      inScope(
+        {
+          ...(tenantId === undefined ? {} : { tenantId }),
+          ...(userId === undefined ? {} : { userId }),
+          ...(tokenHash === undefined ? {} : { tokenHash }),
+        },
+        work,
+      ),
     inPortfolio,
     inTenant: (tenantId, work) => inScope({ tenantId }, work),
     unsafeUnscoped: (work) => inScope({}, work),
     unsafeAsSystem: (access, work) => {
       // The type says system; a value forced through from elsewhere must not get a pass.
       if (access.kind !== 'system') throw new Error('unsafeAsSystem needs system access');
-      return inScope({}, work);
+      return inScope({ systemJob: access.job }, work);
     },
   };
 }

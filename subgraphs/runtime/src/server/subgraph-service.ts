@@ -14,10 +14,25 @@ import { requireSignedContext } from './require-signed-context.ts';
 import { scheduleSystemJobs } from '../jobs/system-jobs.ts';
 import type { SystemJob } from '../jobs/system-jobs.ts';
 import { listen, runService } from './run.ts';
+import { createFieldCipher } from '../crypto/field-cipher.ts';
+import type { FieldCipher } from '../crypto/field-cipher.ts';
+import { createKeyring } from '../crypto/keyring.ts';
+import type { Keyring } from '../crypto/keyring.ts';
+import type { KeyManagementService } from '../crypto/kms.ts';
+import { openKms } from '../crypto/open-kms.ts';
 
 export interface SubgraphDependencies {
   readonly config: SubgraphConfig;
   readonly dataAccess: DataAccess;
+  /** The KMS, and the service's workspace keyring with field encryption on top of it. */
+  readonly encryption: ServiceEncryption;
+}
+
+export interface ServiceEncryption {
+  readonly kms: KeyManagementService;
+  /** Wrapped keys in the service's own `data_keys` table (see `dataKeysMigrationSql`). */
+  readonly keyring: Keyring;
+  readonly fields: FieldCipher;
 }
 
 export interface SubgraphDefinition {
@@ -47,8 +62,10 @@ export async function createSubgraphService(
   hooks: DatabaseHooks = {},
 ): Promise<SubgraphService> {
   const database = await openServiceDatabase(config.database, serviceDatabaseNames(definition.name), hooks);
+  let kms: KeyManagementService | undefined;
   try {
     await database.migrate(await loadMigrations(definition.migrationsDir));
+    kms = await openKms(config.encryption, config.environment);
     const app = createHttpServer({
       service: definition.name,
       logLevel: config.logLevel,
@@ -65,17 +82,28 @@ export async function createSubgraphService(
       createContextVerifier({ keys: config.verifyKeys, audience: definition.name, clock: config.clock }),
     );
     const dataAccess = createDataAccess(database.db);
-    await definition.mountGraphQL(app, { config, dataAccess });
+    const keyring = createKeyring({
+      kms,
+      dataAccess,
+      schema: definition.name,
+      clock: config.clock,
+      cacheTtlMs: config.encryption.dekCacheTtlMs,
+    });
+    const encryption = { kms, keyring, fields: createFieldCipher(keyring) };
+    await definition.mountGraphQL(app, { config, dataAccess, encryption });
     scheduleSystemJobs(app, definition.jobs ?? [], dataAccess);
     await app.ready();
     return {
       app,
       async close() {
         await app.close();
+        keyring.clearCache();
+        await encryption.kms.close();
         await database.close();
       },
     };
   } catch (error) {
+    await kms?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
     throw error;
   }

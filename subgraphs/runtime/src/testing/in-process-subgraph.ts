@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { systemClock } from '../clock.ts';
 import type { RuntimeEnvironment } from '../config/common.ts';
@@ -59,7 +59,15 @@ export async function startInProcessSubgraph(
   const keys = generateContextKeyPair('test');
   const signer = createContextSigner({ key: parseSigningKey(keys.signingKey), clock: systemClock });
   const databases = await createTestDatabases(options.env, [definition.name]);
-  const config = readSubgraphConfig({ CONTEXT_VERIFY_KEYS: keys.verifyKey, LOG_LEVEL: 'warn' }, definition);
+  const config = readSubgraphConfig(
+    {
+      CONTEXT_VERIFY_KEYS: keys.verifyKey,
+      LOG_LEVEL: 'warn',
+      // A master key per test service: nothing is written beside the checkout.
+      KMS_LOCAL_MASTER_KEY: options.env.KMS_LOCAL_MASTER_KEY ?? randomBytes(32).toString('base64url'),
+    },
+    definition,
+  );
   const service = await createSubgraphService(
     definition,
     {

@@ -17,5 +17,9 @@ ALTER TABLE cryptotest.data_keys FORCE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON cryptotest.data_keys
   USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid)
   WITH CHECK (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
+-- Key maintenance (re-wrap all, list workspaces) reads every workspace's wrapped keys, which are
+-- useless without the KMS; only a system access of that job name sets this, no request can.
+CREATE POLICY key_maintenance_read ON cryptotest.data_keys FOR SELECT
+  USING (current_setting('app.system_job', true) = 'data-keys.maintenance');
 
 GRANT SELECT, INSERT, UPDATE ON cryptotest.data_keys TO numezis_cryptotest_app;
