@@ -111,18 +111,38 @@ describe('contacts', () => {
 });
 
 describe('employees', () => {
-  it('show an Admin the AHV number in the detail, never in the list, and nothing to a Manager or Viewer', async () => {
+  it('show an Admin the AHV number masked, in full on request (recorded), never in the list, nothing to a Manager or Viewer', async () => {
     const admin = await createWorkspace(stack);
     const id = await createEmployee(stack.gatewayUrl, admin, { name: 'Anna Muster', ahvNumber: '7569217076985' });
 
-    const { employee } = dataOf(
+    const masked = dataOf(
       await graphql<{ employee: { name: string; ahvNumber: string; address: { town: string } } }>(
         stack.gatewayUrl,
         'query ($id: ID!) { employee(id: $id) { name ahvNumber address { town } } }',
         { as: admin, variables: { id } },
       ),
     );
-    assert.deepEqual(employee, { name: 'Anna Muster', ahvNumber: '756.9217.0769.85', address: { town: 'Zürich' } });
+    assert.deepEqual(masked.employee, {
+      name: 'Anna Muster',
+      ahvNumber: '756.****.****.85',
+      address: { town: 'Zürich' },
+    });
+    // A masked read is no access event; the full number is, recorded before it is returned.
+    type Reads = { sensitiveReads: { subjectId: string; field: string; actor: { kind: string; id: string } }[] };
+    const reads = async () =>
+      dataOf(
+        await graphql<Reads>(stack.gatewayUrl, '{ sensitiveReads { subjectId field actor { kind id } } }', {
+          as: admin,
+        }),
+      ).sensitiveReads;
+    assert.deepEqual(await reads(), []);
+    const unmasked = await graphql<{ employee: { ahvNumberUnmasked: string } }>(
+      stack.gatewayUrl,
+      'query ($id: ID!) { employee(id: $id) { ahvNumberUnmasked } }',
+      { as: admin, variables: { id } },
+    );
+    assert.equal(dataOf(unmasked).employee.ahvNumberUnmasked, '756.9217.0769.85');
+    assert.deepEqual(await reads(), [{ subjectId: id, field: 'ahvNumber', actor: { kind: 'USER', id: admin.userId } }]);
 
     assert.deepEqual(dataOf(await graphql(stack.gatewayUrl, '{ employees { id name } }', { as: admin })), {
       employees: [{ id, name: 'Anna Muster' }],
@@ -135,7 +155,7 @@ describe('employees', () => {
       const member = await addMember(stack, admin, role);
       const asks = [
         ['{ employees { id name } }', {}],
-        ['query ($id: ID!) { employee(id: $id) { ahvNumber } }', { id }],
+        ['query ($id: ID!) { employee(id: $id) { ahvNumberUnmasked } }', { id }],
         [
           'mutation ($input: CreateEmployeeInput!) { createEmployee(input: $input) { id } }',
           { input: { name: 'Eingeschleust', address: sampleAddress } },
@@ -186,20 +206,30 @@ describe('employees', () => {
       ),
     );
 
-    const created = await createEmployeeAs(member, { name: 'Neu Eingestellt', ahvNumber: '756.1234.5678.97' });
+    const created = await graphql<{
+      createEmployee: { id: string; ahvNumber: string | null; ahvNumberUnmasked: string | null };
+    }>(
+      stack.gatewayUrl,
+      'mutation ($input: CreateEmployeeInput!) { createEmployee(input: $input) { id ahvNumber ahvNumberUnmasked } }',
+      {
+        as: member,
+        variables: { input: { address: sampleAddress, name: 'Neu Eingestellt', ahvNumber: '756.1234.5678.97' } },
+      },
+    );
     assert.equal(errorCode(created), 'FORBIDDEN');
-    assert.equal(created.body.errors?.[0]?.path?.join('.'), 'createEmployee.ahvNumber');
-    assert.equal(created.body.data?.createEmployee.ahvNumber, null);
+    assert.equal(created.body.errors?.[0]?.path?.join('.'), 'createEmployee.ahvNumberUnmasked');
+    assert.equal(created.body.data?.createEmployee.ahvNumberUnmasked, null);
+    assert.equal(created.body.data?.createEmployee.ahvNumber, '756.****.****.97');
     assert.doesNotMatch(created.text, /5678/);
     const id = created.body.data?.createEmployee.id ?? '';
 
     const { employee } = dataOf(
-      await graphql<{ employee: { ahvNumber: string } }>(
+      await graphql<{ employee: { ahvNumberUnmasked: string } }>(
         stack.gatewayUrl,
-        'query ($id: ID!) { employee(id: $id) { ahvNumber } }',
+        'query ($id: ID!) { employee(id: $id) { ahvNumberUnmasked } }',
         { as: admin, variables: { id } },
       ),
     );
-    assert.equal(employee.ahvNumber, '756.1234.5678.97');
+    assert.equal(employee.ahvNumberUnmasked, '756.1234.5678.97');
   });
 });

@@ -88,6 +88,7 @@ const samples: Record<WorkspaceOperation, Sample> = {
   'Mutation.updateContact': () => ({
     query: `mutation { updateContact(id: "${randomUUID()}", input: { name: "Matrix GmbH" }) { id } }`,
   }),
+  'Query.sensitiveReads': () => ({ query: '{ sensitiveReads { id } }' }),
   'Query.employees': () => ({ query: '{ employees { id } }' }),
   'Query.employee': () => ({ query: `{ employee(id: "${randomUUID()}") { id } }` }),
   'Mutation.createEmployee': () => ({

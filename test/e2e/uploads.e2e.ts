@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dataOf, graphql, send } from '../src/client.ts';
@@ -154,6 +154,10 @@ describe('document files through the gateway', () => {
       status: 410,
       extensions: { code: 'BAD_USER_INPUT', field: 'ticket', reason: 'TICKET_USED' },
     });
+    // At rest the file is encrypted: the store holds none of its bytes in the clear.
+    const atRest = await readFile(join(stack.blobDir, admin.workspaceId, document.id));
+    assert.equal(atRest.subarray(0, 4).toString('latin1'), 'NZD1');
+    assert.ok(!atRest.includes(Buffer.from('%PDF')) && !atRest.includes(Buffer.from('Rechnung 2026-042')));
 
     const link = await downloadLink(admin, document.id);
     assert.match(link, new RegExp(`^/downloads/${admin.workspaceId}/[A-Za-z0-9_-]{43}$`));
@@ -403,6 +407,37 @@ describe('document files through the gateway', () => {
     assert.deepEqual(dataOf(await remove(loose.id)), { deleteDocument: true });
     assert.ok(!(await storedFiles()).includes(file));
     assert.equal((await remove(loose.id)).body.errors?.[0]?.extensions?.code, 'NOT_FOUND');
+  });
+
+  it('fails a download loudly when the stored file was tampered with, never serving a complete file', async () => {
+    const admin = await createWorkspace(stack);
+    // Several 64 KiB chunks: a fault in the first is an error status, a later one cuts the transfer.
+    const pdf = minimalPdf('x'.repeat(300 * 1024));
+    const early = await upload(admin, pdf);
+    const late = await upload(admin, pdf);
+    for (const [document, position] of [
+      [early, 100],
+      [late, 3 * 64 * 1024],
+    ] as const) {
+      const file = join(stack.blobDir, admin.workspaceId, document.id);
+      const stored = await readFile(file);
+      stored[position] = (stored[position] ?? 0) ^ 0x01;
+      await writeFile(file, stored);
+    }
+    const refused = await send(url(await downloadLink(admin, early.id)), { headers: { cookie: admin.cookie } });
+    assert.deepEqual(refusal(refused), {
+      status: 500,
+      extensions: { code: 'INTERNAL_SERVER_ERROR', reason: 'STORED_FILE_CORRUPT' },
+    });
+    const logged = stack.waitForLog(
+      'documents',
+      (line) => line.includes(late.id) && line.includes('integrity'),
+      10_000,
+    );
+    const response = await fetchContent(await downloadLink(admin, late.id), admin);
+    assert.equal(response.status, 200);
+    await assert.rejects(response.arrayBuffer());
+    await logged;
   });
 
   it('never writes a ticket into a log line', async () => {

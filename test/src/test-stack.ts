@@ -4,11 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
 import { createTestDatabases, generateContextKeyPair, startStack, subgraphNames } from '@numezis/runtime';
-import type { RunningStack, ServiceName, SubgraphName } from '@numezis/runtime';
+import type { DatabaseSettings, RunningStack, ServiceName, SubgraphName } from '@numezis/runtime';
 
 export interface TestStack extends RunningStack {
   readonly signingKey: string;
   readonly databaseKind: 'postgres' | 'pglite';
+  /** On PostgreSQL, the one database that holds every service's schema; undefined on PGlite. */
+  readonly databaseName: string | undefined;
   /** Where identity's development mail lands. */
   readonly outboxDir: string;
   /** The documents service's blob store folder. */
@@ -60,6 +62,7 @@ export async function startTestStack(
       ...stack,
       signingKey: keys.signingKey,
       databaseKind: databases.kind,
+      databaseName: databaseNameOf(databases.settingsFor('accounting')),
       outboxDir,
       blobDir,
       kmsKeyFile,
@@ -75,6 +78,10 @@ export async function startTestStack(
     await removeFolders();
     throw error;
   }
+}
+
+function databaseNameOf(settings: DatabaseSettings): string | undefined {
+  return settings.kind === 'postgres' ? decodeURIComponent(new URL(settings.appUrl).pathname.slice(1)) : undefined;
 }
 
 async function freePorts(count: number): Promise<number[]> {

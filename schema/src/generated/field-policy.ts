@@ -2,7 +2,7 @@
 import type { FieldPolicy } from '../field-policy.ts';
 
 export const fieldPolicy = {
-  'Employee.ahvNumber': { subgraph: 'accounting', scope: 'tenant', permission: 'payroll.read' },
+  'Employee.ahvNumberUnmasked': { subgraph: 'accounting', scope: 'tenant', permission: 'payroll.read' },
   'Mutation.acceptInvitation': { subgraph: 'identity', scope: 'signed-in' },
   'Mutation.assignCustomRole': { subgraph: 'identity', scope: 'tenant', permission: 'members.manage' },
   'Mutation.attachDocument': { subgraph: 'documents', scope: 'tenant', permission: 'documents.write' },
@@ -58,6 +58,7 @@ export const fieldPolicy = {
   'Query.journalEntry': { subgraph: 'accounting', scope: 'tenant', permission: 'accounting.read' },
   'Query.me': { subgraph: 'identity', scope: 'public' },
   'Query.portfolioBooks': { subgraph: 'accounting', scope: 'portfolio', permission: 'accounting.read' },
+  'Query.sensitiveReads': { subgraph: 'accounting', scope: 'tenant', permission: 'audit.read' },
   'Query.workspace': { subgraph: 'identity', scope: 'tenant', permission: 'workspace.read' },
   'Tenant.auditLog': { subgraph: 'audit', scope: 'tenant', permission: 'audit.read' },
 } as const satisfies Record<string, FieldPolicy>;

@@ -115,7 +115,7 @@ describe('contacts and employees in the accounting subgraph', () => {
     assert.equal(codeOf(foreign), 'NOT_FOUND');
   });
 
-  it('shows the AHV number only to payroll.read, and never in the list', async () => {
+  it('shows the AHV number masked, in full only to payroll.read, records every full read, and never lists it', async () => {
     const tenant = randomUUID();
     const created = await post(tenant, createEmployee, {
       input: { name: 'Anna Muster', address, ahvNumber: '7569217076985' },
@@ -123,19 +123,53 @@ describe('contacts and employees in the accounting subgraph', () => {
     const id = (created.data?.createEmployee as { id: string }).id;
     const detail = 'query ($id: ID!) { employee(id: $id) { name ahvNumber address { postcode } } }';
     assert.deepEqual((await post(tenant, detail, { id })).data, {
-      employee: { name: 'Anna Muster', ahvNumber: '756.9217.0769.85', address: { postcode: '8001' } },
+      employee: { name: 'Anna Muster', ahvNumber: '756.****.****.85', address: { postcode: '8001' } },
     });
+    const reads = '{ sensitiveReads { actor { kind id } subjectType subjectId field requestId clientIp userAgent } }';
+    assert.deepEqual((await post(tenant, reads)).data, { sensitiveReads: [] }, 'the masked number is no full read');
 
-    // A custom role that may enter payroll data but not read it back.
+    const payroll = { kind: 'user', userId: randomUUID(), sessionId: randomUUID() } as const;
+    const full = await post(
+      tenant,
+      'query ($id: ID!) { employee(id: $id) { ahvNumberUnmasked } }',
+      { id },
+      {
+        actor: payroll,
+      },
+    );
+    assert.deepEqual(full.data, { employee: { ahvNumberUnmasked: '756.9217.0769.85' } });
+    const [read, ...more] = (await post(tenant, reads)).data?.sensitiveReads as Record<string, unknown>[];
+    assert.equal(more.length, 0);
+    assert.match(String(read?.requestId), /^[0-9a-f-]{36}$/);
+    assert.deepEqual(
+      { ...read, requestId: undefined },
+      {
+        actor: { kind: 'USER', id: payroll.userId },
+        subjectType: 'Employee',
+        subjectId: id,
+        field: 'ahvNumber',
+        requestId: undefined,
+        clientIp: '127.0.0.1',
+        userAgent: 'unit-test',
+      },
+    );
+
+    // A custom role that may enter payroll data but not read it back sees it masked only.
     const writer = asCustomRole(tenant, effectivePermissions('VIEWER', ['payroll.write']));
     const written = await post(
       tenant,
-      'mutation ($id: ID!) { updateEmployee(id: $id, input: { name: "Anna Beispiel" }) { name ahvNumber } }',
+      'mutation ($id: ID!) { updateEmployee(id: $id, input: { name: "Anna Beispiel" }) { name ahvNumber ahvNumberUnmasked } }',
       { id },
       writer,
     );
-    assert.deepEqual(written.data, { updateEmployee: { name: 'Anna Beispiel', ahvNumber: null } });
+    assert.deepEqual(written.data, {
+      updateEmployee: { name: 'Anna Beispiel', ahvNumber: '756.****.****.85', ahvNumberUnmasked: null },
+    });
     assert.equal(codeOf(written), 'FORBIDDEN');
+    assert.equal(((await post(tenant, reads)).data?.sensitiveReads as unknown[]).length, 1, 'a refused read is none');
+    // The record is audit data: payroll.read alone does not list it.
+    const payrollClerk = asCustomRole(tenant, effectivePermissions('VIEWER', ['payroll.read']));
+    assert.equal(codeOf(await post(tenant, reads, {}, payrollClerk)), 'FORBIDDEN');
 
     const list = await post(tenant, '{ employees { id name ahvNumber } }');
     assert.equal(codeOf(list), 'GRAPHQL_VALIDATION_FAILED');
@@ -157,7 +191,7 @@ describe('contacts and employees in the accounting subgraph', () => {
     const update = (ahvNumber: string | null) =>
       post(
         tenant,
-        'mutation ($id: ID!, $ahv: String) { updateEmployee(id: $id, input: { ahvNumber: $ahv }) { ahvNumber } }',
+        'mutation ($id: ID!, $ahv: String) { updateEmployee(id: $id, input: { ahvNumber: $ahv }) { ahvNumber: ahvNumberUnmasked } }',
         { id, ahv: ahvNumber },
       );
     assert.deepEqual((await update('756.1234.5678.97')).data, { updateEmployee: { ahvNumber: '756.1234.5678.97' } });

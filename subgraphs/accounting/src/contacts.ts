@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { asc, eq, ilike, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
 import { authorize, badUserInput, clientError, ErrorCode, isUuid } from '@numezis/runtime';
-import type { DataAccess } from '@numezis/runtime';
+import type { DataAccess, FieldCipher } from '@numezis/runtime';
 import { addressOf, isUniqueViolation, pageSize, required, unlessBlank } from './resolver-helpers.ts';
 import type { AccountingContext } from './resolvers.ts';
-import { contacts } from './tables.ts';
+import { contacts, contactsSealed } from './tables.ts';
 import type { contactKinds, ContactRow } from './tables.ts';
 import { parseEmail } from './validation/email.ts';
 import { formatIban, isQrIban, parseIban } from './validation/iban.ts';
@@ -81,17 +81,37 @@ async function guardIban<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-export function contactResolvers(dataAccess: DataAccess) {
+/**
+ * The IBAN's keyed blind index: lookups and the one-contact-per-IBAN rule compare these, so the
+ * database never sees an IBAN in the clear.
+ */
+const ibanIndexOf = (fields: FieldCipher, tenantId: string, iban: string) =>
+  fields.blindIndex({ tenantId, table: 'contacts', column: 'iban' }, iban);
+
+/** Columns as written: personal data sealed for this row, the IBAN's blind index beside it. */
+async function sealedColumnsOf<C extends Partial<ContactColumns>>(
+  fields: FieldCipher,
+  tenantId: string,
+  id: string,
+  columns: C,
+): Promise<C & { ibanIndex?: string | null | undefined }> {
+  const sealed = await contactsSealed.seal(fields, tenantId, id, columns);
+  if (columns.iban === undefined) return sealed;
+  const ibanIndex = columns.iban === null ? null : await ibanIndexOf(fields, tenantId, columns.iban);
+  return { ...sealed, ibanIndex };
+}
+
+export function contactResolvers(dataAccess: DataAccess, fields: FieldCipher) {
   return {
     Query: {
-      contacts: (
+      contacts: async (
         _: unknown,
         { search, first }: { search?: string | null; first: number },
         context: AccountingContext,
       ) => {
         const tenantId = authorize(context.forwarded, 'Query.contacts');
         const filter = nameFilter(search);
-        return dataAccess.inTenant(tenantId, (tx) =>
+        const rows = await dataAccess.inTenant(tenantId, (tx) =>
           tx
             .select()
             .from(contacts)
@@ -99,6 +119,7 @@ export function contactResolvers(dataAccess: DataAccess) {
             .orderBy(sql`lower(${contacts.name})`, asc(contacts.id))
             .limit(pageSize(first)),
         );
+        return contactsSealed.openAll(fields, tenantId, rows);
       },
       contact: (_: unknown, { id }: { id: string }, context: AccountingContext) => {
         authorize(context.forwarded, 'Query.contact');
@@ -106,26 +127,28 @@ export function contactResolvers(dataAccess: DataAccess) {
       },
       contactByIban: async (_: unknown, args: { iban: string }, context: AccountingContext) => {
         const tenantId = authorize(context.forwarded, 'Query.contactByIban');
-        const iban = parseIban(args.iban, 'iban');
+        const index = await ibanIndexOf(fields, tenantId, parseIban(args.iban, 'iban'));
         const [row] = await dataAccess.inTenant(tenantId, (tx) =>
-          tx.select().from(contacts).where(eq(contacts.iban, iban)),
+          tx.select().from(contacts).where(eq(contacts.ibanIndex, index)),
         );
-        return row ?? null;
+        return row === undefined ? null : contactsSealed.open(fields, tenantId, row);
       },
     },
     Mutation: {
-      createContact: (_: unknown, { input }: { input: CreateContactInput }, context: AccountingContext) => {
+      createContact: async (_: unknown, { input }: { input: CreateContactInput }, context: AccountingContext) => {
         const tenantId = authorize(context.forwarded, 'Mutation.createContact');
-        const columns = createdColumns(input);
-        return guardIban(() =>
+        const id = randomUUID();
+        const columns = await sealedColumnsOf(fields, tenantId, id, createdColumns(input));
+        const row = await guardIban(() =>
           dataAccess.inTenant(tenantId, async (tx) => {
-            const [row] = await tx
+            const [inserted] = await tx
               .insert(contacts)
-              .values({ ...columns, tenantId, id: randomUUID() })
+              .values({ ...columns, tenantId, id })
               .returning();
-            return row;
+            return inserted;
           }),
         );
+        return row === undefined ? null : contactsSealed.open(fields, tenantId, row);
       },
       updateContact: async (
         _: unknown,
@@ -133,22 +156,23 @@ export function contactResolvers(dataAccess: DataAccess) {
         context: AccountingContext,
       ) => {
         const tenantId = authorize(context.forwarded, 'Mutation.updateContact');
-        const changes = changedColumns(input);
-        const row = !isUuid(id)
-          ? undefined
-          : await guardIban(() =>
-              dataAccess.inTenant(tenantId, async (tx) => {
-                const [updated] = await tx
-                  .update(contacts)
-                  .set({ ...changes, updatedAt: sql`now()` })
-                  .where(eq(contacts.id, id))
-                  .returning();
-                return updated;
-              }),
-            );
+        const changes = isUuid(id) ? await sealedColumnsOf(fields, tenantId, id, changedColumns(input)) : undefined;
+        const row =
+          changes === undefined
+            ? undefined
+            : await guardIban(() =>
+                dataAccess.inTenant(tenantId, async (tx) => {
+                  const [updated] = await tx
+                    .update(contacts)
+                    .set({ ...changes, updatedAt: sql`now()` })
+                    .where(eq(contacts.id, id))
+                    .returning();
+                  return updated;
+                }),
+              );
         // Another workspace's contact is invisible under row-level security: it answers as a missing one.
         if (row === undefined) throw clientError(ErrorCode.NOT_FOUND, 'Contact not found', { field: 'id' });
-        return row;
+        return contactsSealed.open(fields, tenantId, row);
       },
     },
     Contact: {

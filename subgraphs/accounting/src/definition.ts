@@ -8,6 +8,9 @@ export const accountingSubgraph = defineApolloSubgraph<AccountingContext>({
   name: 'accounting',
   defaultPort: 4002,
   files,
-  resolvers: ({ dataAccess }) => accountingResolvers(dataAccess),
-  context: ({ dataAccess }, forwarded) => ({ forwarded, loaders: createLoaders(dataAccess, forwarded) }),
+  resolvers: ({ dataAccess, encryption }) => accountingResolvers(dataAccess, encryption.fields),
+  context: ({ dataAccess, encryption }, forwarded) => ({
+    forwarded,
+    loaders: createLoaders(dataAccess, encryption.fields, forwarded),
+  }),
 });

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { asc, eq, sql } from 'drizzle-orm';
+import { asc, desc, eq, sql } from 'drizzle-orm';
 import { authorize, clientError, ErrorCode, isUuid, requirePermission } from '@numezis/runtime';
-import type { DataAccess } from '@numezis/runtime';
+import type { DataAccess, FieldCipher, ForwardedContext } from '@numezis/runtime';
 import { addressOf, pageSize, required, unlessBlank } from './resolver-helpers.ts';
 import type { AccountingContext } from './resolvers.ts';
-import { employees } from './tables.ts';
-import type { EmployeeRow } from './tables.ts';
-import { formatAhvNumber, parseAhvNumber } from './validation/ahv.ts';
+import { employees, employeesSealed, sensitiveReads } from './tables.ts';
+import type { EmployeeRow, SensitiveReadRow } from './tables.ts';
+import { formatAhvNumber, maskAhvNumber, parseAhvNumber } from './validation/ahv.ts';
 import { parseName, parsePostalAddress } from './validation/postal-address.ts';
 import type { PostalAddressInput } from './validation/postal-address.ts';
 
@@ -33,7 +33,7 @@ function createdColumns(input: CreateEmployeeInput): EmployeeColumns {
   return {
     name: parseName(input.name, 'input.name'),
     ...parsePostalAddress(input.address, 'input.address'),
-    ahvNumberPlaintext: optionalAhvNumber(input.ahvNumber),
+    ahvNumber: optionalAhvNumber(input.ahvNumber),
   };
 }
 
@@ -43,18 +43,50 @@ function changedColumns(input: UpdateEmployeeInput): Partial<EmployeeColumns> {
   if (input.address !== undefined) {
     Object.assign(changes, parsePostalAddress(required(input.address, 'input.address'), 'input.address'));
   }
-  if (input.ahvNumber !== undefined) changes.ahvNumberPlaintext = optionalAhvNumber(input.ahvNumber);
+  if (input.ahvNumber !== undefined) changes.ahvNumber = optionalAhvNumber(input.ahvNumber);
   return changes;
 }
 
 /**
- * The AHV number is payroll's most sensitive field: never a lookup key (no query or index by it),
- * never in a list (`employees` returns `EmployeeSummary`, which lacks it), and readable only with
- * payroll.read, also when a payroll.write-only role gets an employee back from a mutation.
+ * Records that the caller is about to read a full AHV number. It is written, and committed, before
+ * the number is returned: a read that cannot be recorded does not happen.
  */
-export function employeeResolvers(dataAccess: DataAccess) {
+async function recordAhvRead(dataAccess: DataAccess, context: ForwardedContext, employeeId: string): Promise<void> {
+  const tenantId = requirePermission(context, 'payroll.read');
+  const { actor } = context;
+  if (actor.kind === 'anonymous') throw new Error('an anonymous caller reached an AHV number');
+  await dataAccess.inTenant(tenantId, (tx) =>
+    tx.insert(sensitiveReads).values({
+      tenantId,
+      id: randomUUID(),
+      actorKind: actor.kind,
+      actorId: actor.kind === 'user' ? actor.userId : actor.keyId,
+      requestId: context.requestId,
+      clientIp: context.clientIp,
+      userAgent: context.userAgent?.slice(0, 1000) ?? null,
+      subjectType: 'Employee',
+      subjectId: employeeId,
+      field: 'ahvNumber',
+    }),
+  );
+}
+
+/**
+ * The AHV number is payroll's most sensitive field: stored sealed, never a lookup key (no query or
+ * index by it), never in a list (`employees` returns `EmployeeSummary`, which lacks it), shown
+ * masked, and in full only to payroll.read, each full read recorded first.
+ */
+export function employeeResolvers(dataAccess: DataAccess, fields: FieldCipher) {
   return {
     Query: {
+      sensitiveReads: async (_: unknown, { first }: { first: number }, context: AccountingContext) =>
+        dataAccess.inTenant(authorize(context.forwarded, 'Query.sensitiveReads'), (tx) =>
+          tx
+            .select()
+            .from(sensitiveReads)
+            .orderBy(desc(sensitiveReads.at), desc(sensitiveReads.id))
+            .limit(pageSize(first)),
+        ),
       employees: (_: unknown, { first }: { first: number }, context: AccountingContext) =>
         dataAccess.inTenant(authorize(context.forwarded, 'Query.employees'), (tx) =>
           tx
@@ -69,16 +101,18 @@ export function employeeResolvers(dataAccess: DataAccess) {
       },
     },
     Mutation: {
-      createEmployee: (_: unknown, { input }: { input: CreateEmployeeInput }, context: AccountingContext) => {
+      createEmployee: async (_: unknown, { input }: { input: CreateEmployeeInput }, context: AccountingContext) => {
         const tenantId = authorize(context.forwarded, 'Mutation.createEmployee');
-        const columns = createdColumns(input);
-        return dataAccess.inTenant(tenantId, async (tx) => {
-          const [row] = await tx
+        const id = randomUUID();
+        const columns = await employeesSealed.seal(fields, tenantId, id, createdColumns(input));
+        const row = await dataAccess.inTenant(tenantId, async (tx) => {
+          const [inserted] = await tx
             .insert(employees)
-            .values({ ...columns, tenantId, id: randomUUID() })
+            .values({ ...columns, tenantId, id })
             .returning();
-          return row;
+          return inserted;
         });
+        return row === undefined ? null : employeesSealed.open(fields, tenantId, row);
       },
       updateEmployee: async (
         _: unknown,
@@ -86,31 +120,40 @@ export function employeeResolvers(dataAccess: DataAccess) {
         context: AccountingContext,
       ) => {
         const tenantId = authorize(context.forwarded, 'Mutation.updateEmployee');
-        const changes = changedColumns(input);
-        const row = !isUuid(id)
-          ? undefined
-          : await dataAccess.inTenant(tenantId, async (tx) => {
-              const [updated] = await tx
-                .update(employees)
-                .set({ ...changes, updatedAt: sql`now()` })
-                .where(eq(employees.id, id))
-                .returning();
-              return updated;
-            });
+        const changes = isUuid(id)
+          ? await employeesSealed.seal(fields, tenantId, id, changedColumns(input))
+          : undefined;
+        const row =
+          changes === undefined
+            ? undefined
+            : await dataAccess.inTenant(tenantId, async (tx) => {
+                const [updated] = await tx
+                  .update(employees)
+                  .set({ ...changes, updatedAt: sql`now()` })
+                  .where(eq(employees.id, id))
+                  .returning();
+                return updated;
+              });
         // Another workspace's employee is invisible under row-level security: it answers as a missing one.
         if (row === undefined) throw clientError(ErrorCode.NOT_FOUND, 'Employee not found', { field: 'id' });
-        return row;
+        return employeesSealed.open(fields, tenantId, row);
       },
     },
     Employee: {
       address: addressOf,
-      ahvNumber: (employee: EmployeeRow, _: unknown, context: AccountingContext) => {
-        // The field directive refuses first; this keeps the rule where the number is read.
-        requirePermission(context.forwarded, 'payroll.read');
-        return employee.ahvNumberPlaintext === null ? null : formatAhvNumber(employee.ahvNumberPlaintext);
+      ahvNumber: (employee: EmployeeRow) => (employee.ahvNumber === null ? null : maskAhvNumber(employee.ahvNumber)),
+      ahvNumberUnmasked: async (employee: EmployeeRow, _: unknown, context: AccountingContext) => {
+        // The field directive refuses first; recordAhvRead checks the permission again where the number is read.
+        if (employee.ahvNumber === null) return null;
+        await recordAhvRead(dataAccess, context.forwarded, employee.id);
+        return formatAhvNumber(employee.ahvNumber);
       },
       createdAt: (employee: EmployeeRow) => employee.createdAt.toISOString(),
       updatedAt: (employee: EmployeeRow) => employee.updatedAt.toISOString(),
+    },
+    SensitiveRead: {
+      at: (read: SensitiveReadRow) => read.at.toISOString(),
+      actor: (read: SensitiveReadRow) => ({ kind: read.actorKind === 'user' ? 'USER' : 'API_KEY', id: read.actorId }),
     },
   };
 }

@@ -1,8 +1,8 @@
 import type DataLoader from 'dataloader';
 import { inArray } from 'drizzle-orm';
 import { isUuid, tenantLoader, tenantWith } from '@numezis/runtime';
-import type { DataAccess, ForwardedContext } from '@numezis/runtime';
-import { accounts, contacts, employees, journalEntries } from './tables.ts';
+import type { DataAccess, FieldCipher, ForwardedContext } from '@numezis/runtime';
+import { accounts, contacts, contactsSealed, employees, employeesSealed, journalEntries } from './tables.ts';
 import type { AccountRow, ContactRow, EmployeeRow, JournalEntryRow } from './tables.ts';
 
 export interface Loaders {
@@ -12,7 +12,8 @@ export interface Loaders {
   readonly employees: DataLoader<string, EmployeeRow | null>;
 }
 
-export function createLoaders(dataAccess: DataAccess, context: ForwardedContext): Loaders {
+/** Contacts and employees come out of the loaders with their sealed columns opened. */
+export function createLoaders(dataAccess: DataAccess, fields: FieldCipher, context: ForwardedContext): Loaders {
   // Entity references resolve only for a caller allowed to read the books.
   const tenantId = tenantWith(context.access, 'accounting.read');
   // Employees are payroll data, which reading the books does not open.
@@ -32,19 +33,29 @@ export function createLoaders(dataAccess: DataAccess, context: ForwardedContext)
         .where(inArray(journalEntries.id, ids.filter(isUuid)));
       return new Map(rows.map((row) => [row.id, row]));
     }),
-    contacts: tenantLoader(dataAccess, tenantId, async (tx, ids) => {
-      const rows = await tx
-        .select()
-        .from(contacts)
-        .where(inArray(contacts.id, ids.filter(isUuid)));
-      return new Map(rows.map((row) => [row.id, row]));
-    }),
-    employees: tenantLoader(dataAccess, payrollTenantId, async (tx, ids) => {
-      const rows = await tx
-        .select()
-        .from(employees)
-        .where(inArray(employees.id, ids.filter(isUuid)));
-      return new Map(rows.map((row) => [row.id, row]));
-    }),
+    contacts: tenantLoader(
+      dataAccess,
+      tenantId,
+      async (tx, ids) => {
+        const rows = await tx
+          .select()
+          .from(contacts)
+          .where(inArray(contacts.id, ids.filter(isUuid)));
+        return new Map(rows.map((row) => [row.id, row]));
+      },
+      (row, tenant) => contactsSealed.open(fields, tenant, row),
+    ),
+    employees: tenantLoader(
+      dataAccess,
+      payrollTenantId,
+      async (tx, ids) => {
+        const rows = await tx
+          .select()
+          .from(employees)
+          .where(inArray(employees.id, ids.filter(isUuid)));
+        return new Map(rows.map((row) => [row.id, row]));
+      },
+      (row, tenant) => employeesSealed.open(fields, tenant, row),
+    ),
   };
 }

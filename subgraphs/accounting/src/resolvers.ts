@@ -10,7 +10,7 @@ import {
   isUuid,
   requiredText,
 } from '@numezis/runtime';
-import type { DataAccess, SubgraphContext } from '@numezis/runtime';
+import type { DataAccess, FieldCipher, SubgraphContext } from '@numezis/runtime';
 import { contactResolvers } from './contacts.ts';
 import { employeeResolvers } from './employees.ts';
 import type { Loaders } from './loaders.ts';
@@ -42,9 +42,12 @@ interface PostJournalEntryArgs {
 
 const maxPageSize = 200;
 
-export function accountingResolvers(dataAccess: DataAccess): GraphQLResolverMap<AccountingContext> {
-  const contactFields = contactResolvers(dataAccess);
-  const employeeFields = employeeResolvers(dataAccess);
+export function accountingResolvers(
+  dataAccess: DataAccess,
+  fields: FieldCipher,
+): GraphQLResolverMap<AccountingContext> {
+  const contactFields = contactResolvers(dataAccess, fields);
+  const employeeFields = employeeResolvers(dataAccess, fields);
   return {
     Query: {
       ...contactFields.Query,
@@ -138,6 +141,7 @@ export function accountingResolvers(dataAccess: DataAccess): GraphQLResolverMap<
     },
     Contact: contactFields.Contact,
     Employee: employeeFields.Employee,
+    SensitiveRead: employeeFields.SensitiveRead,
     Account: {
       __resolveReference: (reference: { id: string }, context: AccountingContext) =>
         context.loaders.accounts.load(reference.id),

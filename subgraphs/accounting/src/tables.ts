@@ -1,4 +1,5 @@
 import { bigint, char, date, pgSchema, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { sealedColumns } from '@numezis/runtime';
 
 const accounting = pgSchema('accounting');
 
@@ -28,7 +29,8 @@ export const journalEntries = accounting.table('journal_entries', {
 
 export const contactKinds = ['CUSTOMER', 'SUPPLIER'] as const;
 
-// The QR-bill's structured address, the same columns on every table that holds one.
+// The QR-bill's structured address, the same columns on every table that holds one. All but the
+// country are sealed (see the sealed-column declarations below).
 const postalAddressColumns = () => ({
   street: text('street'),
   buildingNumber: text('building_number'),
@@ -44,8 +46,10 @@ export const contacts = accounting.table('contacts', {
   name: text('name').notNull(),
   ...postalAddressColumns(),
   email: text('email'),
-  /** Electronic form (uppercase, no spaces). */
+  /** Sealed; the plaintext is the electronic form (uppercase, no spaces). */
   iban: text('iban'),
+  /** Keyed blind index of the IBAN (HMAC under the workspace's index key), for lookup and uniqueness. */
+  ibanIndex: text('iban_index'),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
 });
@@ -55,16 +59,36 @@ export const employees = accounting.table('employees', {
   id: uuid('id').primaryKey(),
   name: text('name').notNull(),
   ...postalAddressColumns(),
-  /**
-   * The 13 digits, in plain text until PII encryption arrives (its own issue); the column's name
-   * says so, so nobody mistakes it for the sealed form that will replace it.
-   */
-  ahvNumberPlaintext: char('ahv_number_plaintext', { length: 13 }),
+  /** Sealed; the plaintext is the 13 digits. */
+  ahvNumber: text('ahv_number'),
   createdAt: timestamp('created_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+});
+
+/** Personal data: stored only sealed under the workspace's field key, opened after reading. */
+const addressSealed = ['street', 'buildingNumber', 'postcode', 'town'] as const;
+export const contactsSealed = sealedColumns(contacts, [...addressSealed, 'iban']);
+export const employeesSealed = sealedColumns(employees, [...addressSealed, 'ahvNumber']);
+/** Every sealed column of the service, for key rotation. */
+export const sealedTables = [contactsSealed, employeesSealed];
+
+/** A person read the full AHV number of an employee: recorded before the number is returned. */
+export const sensitiveReads = accounting.table('sensitive_reads', {
+  tenantId: uuid('tenant_id').notNull(),
+  id: uuid('id').primaryKey(),
+  at: timestamp('at', { withTimezone: true, mode: 'date' }).notNull().defaultNow(),
+  actorKind: text('actor_kind', { enum: ['user', 'apiKey'] }).notNull(),
+  actorId: uuid('actor_id').notNull(),
+  requestId: text('request_id').notNull(),
+  clientIp: text('client_ip'),
+  userAgent: text('user_agent'),
+  subjectType: text('subject_type', { enum: ['Employee'] }).notNull(),
+  subjectId: uuid('subject_id').notNull(),
+  field: text('field', { enum: ['ahvNumber'] }).notNull(),
 });
 
 export type AccountRow = typeof accounts.$inferSelect;
 export type JournalEntryRow = typeof journalEntries.$inferSelect;
 export type ContactRow = typeof contacts.$inferSelect;
 export type EmployeeRow = typeof employees.$inferSelect;
+export type SensitiveReadRow = typeof sensitiveReads.$inferSelect;

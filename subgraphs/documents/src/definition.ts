@@ -25,6 +25,7 @@ export function createDocumentsSubgraph(
       loaders: createLoaders(dataAccess, forwarded),
       log: request.log,
     }),
-    routes: (app, { dataAccess }) => registerTransferRoutes(app, { dataAccess, settings, clock, store }),
+    routes: (app, { dataAccess, encryption }) =>
+      registerTransferRoutes(app, { dataAccess, settings, clock, store, keyring: encryption.keyring }),
   });
 }

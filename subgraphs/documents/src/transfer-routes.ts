@@ -1,12 +1,14 @@
 import { randomUUID } from 'node:crypto';
+import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { eq } from 'drizzle-orm';
 import { GraphQLError } from 'graphql';
 import { authorize, createAccessDenials, ErrorCode, errorBody, forwardedContextOf } from '@numezis/runtime';
-import type { AccessDenials, Clock, DataAccess, ForwardedContext } from '@numezis/runtime';
+import type { AccessDenials, Clock, DataAccess, ForwardedContext, Keyring } from '@numezis/runtime';
 import type { BlobStore } from './blob-store.ts';
 import type { DocumentsSettings } from './config.ts';
 import { contentDisposition, documentJson } from './document-view.ts';
+import { openDocumentFile, sealDocumentFile, StoredFileCorrupt } from './file-encryption.ts';
 import { inspectUpload, UploadRefused } from './upload-inspection.ts';
 import type { UploadRefusalReason } from './upload-inspection.ts';
 import { documentsTable, downloadTickets, uploadTickets } from './tables.ts';
@@ -25,6 +27,8 @@ interface TransferOptions {
   readonly settings: DocumentsSettings;
   readonly clock: Clock;
   readonly store: BlobStore;
+  /** The workspaces' data keys: file contents are stored encrypted under their `field` key. */
+  readonly keyring: Keyring;
 }
 
 /** A refusal of an HTTP route: status, catalogue code, message and extensions (`field`, `reason`). */
@@ -50,6 +54,14 @@ const ticketRefusals: Record<Exclude<TicketState, 'usable'> | 'missing', Refusal
     message: 'This ticket has expired: ask for a new one',
     details: { field: 'ticket', reason: 'TICKET_EXPIRED' },
   },
+};
+
+// The stored bytes are not the file that was stored: nothing of them is served.
+const corruptFileRefusal: Refusal = {
+  status: 500,
+  code: ErrorCode.INTERNAL_SERVER_ERROR,
+  message: 'The stored file failed its integrity check and is not served',
+  details: { reason: 'STORED_FILE_CORRUPT' },
 };
 
 function fileRefusal(reason: UploadRefusalReason, maxBytes: number): Refusal {
@@ -98,7 +110,7 @@ export function registerTransferRoutes(app: FastifyInstance, options: TransferOp
 async function receiveUpload(
   request: FastifyRequest,
   reply: FastifyReply,
-  { dataAccess, settings, clock, store }: TransferOptions,
+  { dataAccess, settings, clock, store, keyring }: TransferOptions,
   denials: AccessDenials,
 ): Promise<FastifyReply> {
   const context = forwardedContextOf(request);
@@ -146,10 +158,12 @@ async function receiveUpload(
 
   const documentId = randomUUID();
   const blobKey = `${tenantId}/${documentId}`;
+  const key = await keyring.currentKey(tenantId, 'field');
   // Leaving the loop early must not destroy the request: the socket still has to carry the answer.
   const inspection = inspectUpload(request.raw.iterator({ destroyOnReturn: false }), settings.maxUploadBytes);
   try {
-    await store.put(blobKey, inspection.content);
+    // Checked, then encrypted: the store only ever sees ciphertext.
+    await store.put(blobKey, sealDocumentFile(inspection.content, key, { tenantId, documentId }));
   } catch (error) {
     if (error instanceof UploadRefused) return refuse(fileRefusal(error.reason, settings.maxUploadBytes));
     // The client went away mid-upload, or the store failed; the store kept nothing either way.
@@ -196,7 +210,7 @@ async function receiveUpload(
 async function sendDownload(
   request: FastifyRequest,
   reply: FastifyReply,
-  { dataAccess, clock, store }: TransferOptions,
+  { dataAccess, clock, store, keyring }: TransferOptions,
   denials: AccessDenials,
 ): Promise<FastifyReply> {
   const context = forwardedContextOf(request);
@@ -233,11 +247,45 @@ async function sendDownload(
     return send(reply, context, ticketRefusals[claim.state]);
   }
   const { document } = claim;
-  const content = document.blobKey === null ? null : await store.get(document.blobKey);
-  if (content === null || document.sizeBytes === null || document.sha256 === null) {
+  const documentId = document.id;
+  const stored = document.blobKey === null ? null : await store.get(document.blobKey);
+  if (stored === null || document.sizeBytes === null || document.sha256 === null) {
     // A link is only issued for a document with content: its file is missing from the store.
-    throw new Error(`document ${document.id} has no stored content`);
+    throw new Error(`document ${documentId} has no stored content`);
   }
+  const plaintext = openDocumentFile(
+    stored,
+    (version) => keyring.keyForVersion(tenantId, version, 'field'),
+    { tenantId, documentId },
+    { size: document.sizeBytes, sha256: document.sha256 },
+  );
+  // The first chunk is opened before the answer starts, so a bad header or first chunk (and any
+  // fault of a file of one chunk) is a clear error status rather than a broken transfer.
+  let first: IteratorResult<Buffer>;
+  try {
+    first = await plaintext.next();
+  } catch (error) {
+    stored.destroy();
+    if (!(error instanceof StoredFileCorrupt)) throw error;
+    request.log.error({ err: error, documentId }, 'stored file failed its integrity check');
+    return send(reply, context, corruptFileRefusal);
+  }
+  const content = Readable.from(
+    (async function* () {
+      if (first.done !== true) yield first.value;
+      yield* plaintext;
+    })(),
+    { objectMode: false },
+  );
+  // A fault found later cuts the transfer off (the response is destroyed, never ended), so the client
+  // sees a broken download, short of its Content-Length, never a complete-looking file.
+  content.once('error', (error) => {
+    const message =
+      error instanceof StoredFileCorrupt ? 'stored file failed its integrity check' : 'download failed midway';
+    request.log.error({ err: error, documentId }, message);
+  });
+  // However the answer ends (a client gone before the first read included), the file is closed.
+  content.once('close', () => stored.destroy());
   return reply
     .status(200)
     .header('content-type', document.contentType)

@@ -1,15 +1,11 @@
 import { createConfigReader } from '@numezis/runtime';
 import type { Env, RuntimeEnvironment } from '@numezis/runtime';
-import { createSecretBox, parseSecretBoxKey } from './crypto/secret-box.ts';
-import type { SecretBox } from './crypto/secret-box.ts';
 import type { ThrottleRule } from './auth/throttle.ts';
 import { readWebAuthnSettings } from './passkeys/settings.ts';
 import type { WebAuthnSettings } from './passkeys/settings.ts';
 import type { SessionPolicy } from './sessions/sessions.ts';
 
 export interface IdentitySettings {
-  /** Seals per-user secrets (TOTP) with the identity service key. */
-  readonly secretBox: SecretBox;
   /** Where mail goes: an SMTP server, or (development and tests only) a folder of JSON files. */
   readonly mail:
     | { readonly kind: 'smtp'; readonly url: string; readonly from: string }
@@ -31,8 +27,9 @@ export interface IdentitySettings {
 }
 
 /**
- * Identity's own settings, beside the ones every subgraph shares. IDENTITY_SECRET_KEYS lists
- * `kid:base64url(32 bytes)` keys, the first one current; older ones keep opening old values.
+ * Identity's own settings, beside the ones every subgraph shares. No key material among them: the
+ * service key that seals per-user secrets lives in the database, wrapped by the KMS
+ * (crypto/service-key.ts).
  */
 export function readIdentitySettings(
   env: Env,
@@ -40,17 +37,6 @@ export function readIdentitySettings(
   defaults: { mailOutboxDir: string },
 ): IdentitySettings {
   const reader = createConfigReader(env);
-  let secretBox: SecretBox | undefined;
-  const keysText = reader.required('IDENTITY_SECRET_KEYS');
-  if (keysText !== '') {
-    try {
-      const [current, ...previous] = keysText.split(',').map((entry) => parseSecretBoxKey(entry.trim()));
-      if (current === undefined) throw new Error('at least one key is required');
-      secretBox = createSecretBox({ current, previous });
-    } catch (error) {
-      reader.problem(`IDENTITY_SECRET_KEYS: ${(error as Error).message}`);
-    }
-  }
   const smtpUrl = reader.string('IDENTITY_SMTP_URL');
   if (smtpUrl !== undefined && !/^smtps?:\/\/\S+$/.test(smtpUrl))
     reader.problem('IDENTITY_SMTP_URL must be an smtp:// or smtps:// URL');
@@ -75,8 +61,6 @@ export function readIdentitySettings(
   const perAccount = reader.int('IDENTITY_THROTTLE_MAX_FAILURES_PER_ACCOUNT', 5, { min: 1, max: 1000 });
   const perIp = reader.int('IDENTITY_THROTTLE_MAX_FAILURES_PER_IP', 50, { min: 1, max: 100_000 });
   return reader.finish({
-    // finish() throws before this is read when the key setting was bad.
-    secretBox: secretBox as SecretBox,
     mail,
     sessionPolicy: { idleMs: idleMinutes * 60_000, absoluteMs: absoluteHours * 3_600_000 },
     invitationTtlMs: 7 * 24 * 3_600_000,

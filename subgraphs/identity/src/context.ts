@@ -2,6 +2,7 @@ import type { FastifyReply } from 'fastify';
 import type { Clock, DataAccess, SubgraphContext } from '@numezis/runtime';
 import type { Throttle } from './auth/throttle.ts';
 import type { IdentitySettings } from './config.ts';
+import type { ServiceSecretBox } from './crypto/service-key.ts';
 import type { Loaders } from './loaders.ts';
 import type { Mailer } from './mail/outbox.ts';
 
@@ -17,6 +18,8 @@ export interface IdentityDependencies {
   readonly mailer: Mailer;
   readonly clock: Clock;
   readonly throttle: Throttle;
+  /** Seals per-user secrets (TOTP, passkey keys) with the identity service key. */
+  readonly secretBox: ServiceSecretBox;
 }
 
 /**

@@ -4,6 +4,8 @@ import { createThrottle } from './auth/throttle.ts';
 import type { IdentitySettings } from './config.ts';
 import { sessionCookieChannel } from './context.ts';
 import type { IdentityContext } from './context.ts';
+import { loadServiceSecretBox } from './crypto/service-key.ts';
+import type { ServiceSecretBox } from './crypto/service-key.ts';
 import { purgeExpiredJob } from './jobs/purge-expired.ts';
 import { createLoaders } from './loaders.ts';
 import { fileOutbox } from './mail/outbox.ts';
@@ -22,11 +24,20 @@ export function createIdentitySubgraph(
     ? smtpMailer(settings.mail)
     : fileOutbox(settings.mail.dir, () => clock.now()),
 ): SubgraphDefinition {
-  return defineApolloSubgraph<IdentityContext>({
+  return defineApolloSubgraph<IdentityContext, ServiceSecretBox>({
     ...identitySubgraph,
     files,
-    resolvers: ({ dataAccess }) =>
-      identityResolvers({ dataAccess, settings, mailer, clock, throttle: createThrottle(dataAccess, clock) }),
+    // The service key is unwrapped once, at start, with the KMS that wraps the workspace keys.
+    prepare: ({ dataAccess, encryption }) => loadServiceSecretBox({ dataAccess, kms: encryption.kms, clock }),
+    resolvers: ({ dataAccess }, secretBox) =>
+      identityResolvers({
+        dataAccess,
+        settings,
+        mailer,
+        clock,
+        throttle: createThrottle(dataAccess, clock),
+        secretBox,
+      }),
     context: ({ dataAccess }, forwarded, { reply }) => ({
       forwarded,
       loaders: createLoaders(dataAccess, forwarded),

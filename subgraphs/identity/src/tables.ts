@@ -175,6 +175,15 @@ export const fiduciaryLinks = identity.table(
   (table) => [primaryKey({ columns: [table.tenantId, table.fiduciaryTenantId] })],
 );
 
+/** Versions of the identity service key, stored only wrapped by the KMS (crypto/service-key.ts). */
+export const serviceKeys = identity.table('service_keys', {
+  version: integer('version').primaryKey(),
+  wrapped: bytea('wrapped').notNull(),
+  kmsKeyVersion: text('kms_key_version').notNull(),
+  createdAt: at('created_at').notNull(),
+  retiredAt: at('retired_at'),
+});
+
 export type CustomRoleRow = typeof customRoles.$inferSelect;
 export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type TenantRow = typeof tenants.$inferSelect;

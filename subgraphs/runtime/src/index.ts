@@ -58,7 +58,7 @@ export * from './mfa/totp.ts';
 export type { EncryptionConfig, KmsSettings } from './config/kms.ts';
 export { readEncryptionConfig } from './config/kms.ts';
 export type { FieldRef } from './crypto/aes-gcm.ts';
-export { DecryptionError } from './crypto/aes-gcm.ts';
+export { canonicalAad, DecryptionError } from './crypto/aes-gcm.ts';
 export type { FieldCipher, IndexRef } from './crypto/field-cipher.ts';
 export { createFieldCipher, normaliseIban } from './crypto/field-cipher.ts';
 export type { DataKey, Keyring, KeyringOptions, KeyPurpose, RewrapReport } from './crypto/keyring.ts';
@@ -73,4 +73,8 @@ export {
 export type { KeyManagementService, WrappedKey } from './crypto/kms.ts';
 export { KmsError, KmsIntegrityError } from './crypto/kms.ts';
 export { openKms } from './crypto/open-kms.ts';
+export type { LocalKms } from './crypto/local-kms.ts';
+export { addLocalKmsVersion, destroyLocalKmsVersion, openLocalKms } from './crypto/local-kms.ts';
 export type { DataResidency } from './crypto/residency.ts';
+export type { ReencryptOptions, SealedColumns } from './crypto/sealed-columns.ts';
+export { reencryptWorkspace, sealedColumns } from './crypto/sealed-columns.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { formatAhvNumber, parseAhvNumber } from './ahv.ts';
+import { formatAhvNumber, maskAhvNumber, parseAhvNumber } from './ahv.ts';
 
 const refusedAs = (field: string, message: RegExp) => (error: Error & { extensions?: Record<string, unknown> }) =>
   error.extensions?.code === 'BAD_USER_INPUT' && error.extensions.field === field && message.test(error.message);
@@ -50,5 +50,11 @@ describe('AHV number', () => {
 
   it('prints the stored digits as on the insurance card', () => {
     assert.equal(formatAhvNumber('7569217076985'), '756.9217.0769.85');
+  });
+});
+
+describe('maskAhvNumber', () => {
+  it('keeps the country prefix and the last two digits only', () => {
+    assert.equal(maskAhvNumber('7569217076985'), '756.****.****.85');
   });
 });

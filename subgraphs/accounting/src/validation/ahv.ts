@@ -30,3 +30,11 @@ export function parseAhvNumber(text: string, field: string): string {
 export function formatAhvNumber(digits: string): string {
   return `${digits.slice(0, 3)}.${digits.slice(3, 7)}.${digits.slice(7, 11)}.${digits.slice(11)}`;
 }
+
+/**
+ * The number as shown to anyone but payroll: country prefix and the last two digits, the rest
+ * starred (`756.****.****.85`), enough to tell two employees' cards apart, not to use one.
+ */
+export function maskAhvNumber(digits: string): string {
+  return `${digits.slice(0, 3)}.****.****.${digits.slice(11)}`;
+}

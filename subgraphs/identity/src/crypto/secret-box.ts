@@ -25,9 +25,8 @@ const ALGORITHM = 'aes-256-gcm';
 const KEY_LENGTH = 32;
 const IV_LENGTH = 12;
 const TAG_LENGTH = 16;
-// Ids end up inside the dot-separated sealed format and in configuration, so keep them plain.
+// Ids end up inside the dot-separated sealed format, so keep them plain.
 const KEY_ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
-const KEY_FORMAT = '<keyId>:<base64url of 32 random bytes>';
 
 const OPEN_FAILED = 'sealed value cannot be opened';
 
@@ -112,24 +111,9 @@ export function createSecretBox(keyOrKeys: Buffer | SecretBoxKeys, keyId?: strin
   };
 }
 
-/** Parses a configuration value of the form `<keyId>:<base64url of 32 bytes>`. */
-export function parseSecretBoxKey(text: string): SecretBoxKey {
-  // Secret files and env values often carry a trailing newline.
-  const trimmed = text.trim();
-  const separator = trimmed.indexOf(':');
-  if (separator < 0) throw new Error(`secret box key must have the form ${KEY_FORMAT}`);
-  const id = trimmed.slice(0, separator);
-  if (!KEY_ID_PATTERN.test(id)) {
-    throw new Error(
-      `secret box key must have the form ${KEY_FORMAT}; the key id must be 1-32 characters of A-Z, a-z, 0-9, "_" or "-"`,
-    );
-  }
-  const key = decode(trimmed.slice(separator + 1));
-  if (!key || key.length !== KEY_LENGTH) {
-    throw new Error(
-      `secret box key must have the form ${KEY_FORMAT} (unpadded base64url); ` +
-        'generate one with: npm run context-keys',
-    );
-  }
-  return { id, key };
+/** The key id a sealed value names (whether or not it opens), or undefined for anything else. */
+export function sealedKeyId(sealed: string): string | undefined {
+  const parts = sealed.split('.');
+  const id = parts[1];
+  return parts.length === 5 && parts[0] === VERSION && id !== undefined && KEY_ID_PATTERN.test(id) ? id : undefined;
 }

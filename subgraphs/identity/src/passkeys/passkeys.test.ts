@@ -102,9 +102,14 @@ describe('passkeys', () => {
 
   before(async () => {
     ({ dataAccess, close } = await openMigratedTestDatabase(process.env, 'identity', migrationsDir));
+    const box = createSecretBox(randomBytes(32), 's1');
     dependencies = {
       dataAccess,
-      secretBox: createSecretBox(randomBytes(32), 'test'),
+      secretBox: {
+        seal: (value, aad) => box.seal(value, aad),
+        open: async (sealed, aad) => box.open(sealed, aad),
+        currentVersion: 1,
+      },
       webauthn: { rpId, rpName: 'Numezis', origins: [origin] },
       clock,
     };
@@ -155,7 +160,7 @@ describe('passkeys', () => {
     );
     assert.equal(row?.credentialId, b64(authenticator.credentialId));
     assert.equal(row?.name, 'Laptop');
-    assert.match(row?.publicKeySealed ?? '', /^v1\.test\./);
+    assert.match(row?.publicKeySealed ?? '', /^v1\.s1\./);
 
     assert.equal((await signIn(authenticator)).userId, userId);
     const [after] = await dataAccess.inScope({ userId }, (tx) =>

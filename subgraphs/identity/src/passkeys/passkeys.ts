@@ -9,7 +9,7 @@ import type { AuthenticationResponseJSON, RegistrationResponseJSON, WebAuthnCred
 import { and, asc, eq, lt } from 'drizzle-orm';
 import { badUserInput, clientError, ErrorCode, requiredText } from '@numezis/runtime';
 import type { Clock, DataAccess, Tx } from '@numezis/runtime';
-import type { SecretBox } from '../crypto/secret-box.ts';
+import type { ServiceSecretBox } from '../crypto/service-key.ts';
 import { passkeys, users } from '../tables.ts';
 import type { PasskeyRow } from '../tables.ts';
 import { challengeFromClientData, challengeTtlMs, consumeChallenge, issueChallenge } from './challenges.ts';
@@ -18,7 +18,7 @@ import type { WebAuthnSettings } from './settings.ts';
 
 export interface PasskeyDependencies {
   readonly dataAccess: DataAccess;
-  readonly secretBox: SecretBox;
+  readonly secretBox: ServiceSecretBox;
   readonly webauthn: WebAuthnSettings;
   readonly clock: Clock;
 }
@@ -237,7 +237,7 @@ export async function verifyAssertion(
       credential: {
         id: passkey.credentialId,
         publicKey: new Uint8Array(
-          secretBox.open(passkey.publicKeySealed, publicKeyAad(passkey.userId, passkey.credentialId)),
+          await secretBox.open(passkey.publicKeySealed, publicKeyAad(passkey.userId, passkey.credentialId)),
         ),
         counter: passkey.counter,
         transports: passkey.transports,

@@ -12,9 +12,7 @@ const pendingAad = (userId: string) => `identity.users.totp_pending:${userId}`;
 
 const wrongCode = () => badUserInput('code', 'The code is wrong or was already used');
 
-export function mfaResolvers({ dataAccess, settings, clock, throttle }: IdentityDependencies) {
-  const { secretBox } = settings;
-
+export function mfaResolvers({ dataAccess, settings, clock, throttle, secretBox }: IdentityDependencies) {
   /** After a passed second factor: a fresh token for the session, marked with the MFA time. */
   const completeMfaStep = async (context: IdentityContext, userId: string, sessionId: string) => {
     const token = await dataAccess.inScope({ userId }, (tx) =>
@@ -77,7 +75,7 @@ export function mfaResolvers({ dataAccess, settings, clock, throttle }: Identity
             if (user?.totpPendingSealed === null || user?.totpPendingSealed === undefined) {
               throw clientError(ErrorCode.BAD_REQUEST, 'Start the enrolment first');
             }
-            const secret = secretBox.open(user.totpPendingSealed, pendingAad(userId));
+            const secret = await secretBox.open(user.totpPendingSealed, pendingAad(userId));
             const result = verifyTotp(secret, code, { clock, lastUsedStep: null });
             if (!result.ok) return false;
             await tx
@@ -103,7 +101,7 @@ export function mfaResolvers({ dataAccess, settings, clock, throttle }: Identity
             if (user?.totpSecretSealed === null || user?.totpSecretSealed === undefined) {
               throw clientError(ErrorCode.BAD_REQUEST, 'No authenticator is enrolled');
             }
-            const secret = secretBox.open(user.totpSecretSealed, totpAad(userId));
+            const secret = await secretBox.open(user.totpSecretSealed, totpAad(userId));
             const result = verifyTotp(secret, code, { clock, lastUsedStep: user.totpLastStep });
             if (!result.ok) return false;
             // Conditional on the step, so two requests racing with the same code cannot both pass.

@@ -19,11 +19,11 @@ const passkeyNotFound = () => clientError(ErrorCode.NOT_FOUND, 'Passkey not foun
 // What an attacker replaying or forging assertions would see; malformed input is not a guess.
 const countedFailures: ReadonlySet<unknown> = new Set([ErrorCode.UNAUTHENTICATED, ErrorCode.NOT_FOUND]);
 
-export function passkeyResolvers({ dataAccess, settings, clock, throttle }: IdentityDependencies) {
+export function passkeyResolvers({ dataAccess, settings, clock, throttle, secretBox }: IdentityDependencies) {
   const { sessionPolicy } = settings;
   const passkeyDependencies: PasskeyDependencies = {
     dataAccess,
-    secretBox: settings.secretBox,
+    secretBox,
     webauthn: settings.webauthn,
     clock,
   };

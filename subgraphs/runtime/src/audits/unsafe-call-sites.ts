@@ -10,6 +10,8 @@
 export const unsafeCallSites: Readonly<Record<string, string>> = {
   'subgraphs/identity/src/auth/throttle.ts':
     'failure counters are keyed by account or IP and checked before anyone is signed in; they hold no tenant data',
+  'subgraphs/identity/src/crypto/service-key.ts':
+    "identity's own service key table: KMS-wrapped keys, no tenant data, read at start before any request and by key maintenance",
   'subgraphs/identity/src/jobs/purge-expired.ts':
     'the system job deletes expired sessions, one-time tokens and throttle counters: people and secrets, no tenant data',
   'subgraphs/identity/src/passkeys/passkeys.ts':
@@ -20,4 +22,6 @@ export const unsafeCallSites: Readonly<Record<string, string>> = {
     'a password reset is requested by email and redeemed by its token, by someone who cannot sign in',
   'subgraphs/identity/src/sessions/sessions.ts':
     'a session is found by the hash of the cookie token presented; everything after it runs in that user scope',
+  'subgraphs/runtime/src/crypto/keyring.ts':
+    'key maintenance lists the workspaces that have data keys, under its own system job whose policy shows only the KMS-wrapped key rows',
 };

@@ -1,14 +1,9 @@
-// `npm run context-keys -- <key id>`: prints new keys: an Ed25519 pair for the signed context (the
-// gateway gets CONTEXT_SIGNING_KEY, every service the public half in CONTEXT_VERIFY_KEYS) and an
-// AES-256 key for identity's sealed per-user secrets (IDENTITY_SECRET_KEYS).
+// `npm run context-keys -- <key id>`: prints a new Ed25519 pair for the signed context (the gateway
+// gets CONTEXT_SIGNING_KEY, every service the public half in CONTEXT_VERIFY_KEYS).
 // To rotate: append the new public key to CONTEXT_VERIFY_KEYS everywhere, then switch the gateway's
 // signing key, then drop the old public key.
-import { randomBytes } from 'node:crypto';
 import { generateContextKeyPair } from './signed-context.ts';
 
 const kid = process.argv[2] ?? `k${new Date().toISOString().slice(0, 10).replaceAll('-', '')}`;
 const { signingKey, verifyKey } = generateContextKeyPair(kid);
-process.stdout.write(
-  `CONTEXT_SIGNING_KEY=${signingKey}\nCONTEXT_VERIFY_KEYS=${verifyKey}\n` +
-    `IDENTITY_SECRET_KEYS=${kid}:${randomBytes(32).toString('base64url')}\n`,
-);
+process.stdout.write(`CONTEXT_SIGNING_KEY=${signingKey}\nCONTEXT_VERIFY_KEYS=${verifyKey}\n`);

@@ -11,8 +11,8 @@ import type { SystemAccess } from '../context/access-mode.ts';
 import type { DataAccess } from '../db/data-access.ts';
 import type { Tx } from '../db/database.ts';
 import { serviceDatabaseNames } from '../db/roles.ts';
-import { AES_256_KEY_BYTES, canonicalAad, openField, sealField } from './aes-gcm.ts';
-import type { FieldRef, SealedField } from './aes-gcm.ts';
+import { AES_256_KEY_BYTES, canonicalAad, openAesGcm, openField, randomIv, sealAesGcm, sealField } from './aes-gcm.ts';
+import type { FieldRef, GcmSealed, SealedField } from './aes-gcm.ts';
 import type { KeyManagementService, WrappedKey } from './kms.ts';
 
 /**
@@ -155,6 +155,28 @@ export class DataKey {
     this.#require('field', ref);
     if (sealed.dekVersion !== this.version) throw new KeyringError('sealed value names another key version');
     return openField(this.#key, sealed, ref);
+  }
+
+  /**
+   * Seals bytes that are not one column value (a chunk of a file, say) under a `field` key, with a
+   * fresh random 96-bit IV. `aad` must say what and where the bytes are, under a label of its own
+   * (`canonicalAad(['numezis.<kind>', ...])`), so they open nowhere else. Every call counts against
+   * the key's budget of 2^32 random IVs, as a sealed field does: rotate long before.
+   */
+  sealBytes(ref: { readonly tenantId: string }, plaintext: Uint8Array, aad: Uint8Array): GcmSealed & { iv: Buffer } {
+    this.#require('field', ref);
+    const iv = randomIv();
+    return { iv, ...sealAesGcm(this.#key, iv, plaintext, aad) };
+  }
+
+  /** Opens what `sealBytes` sealed with the same `aad`; anything else fails with `DecryptionError`. */
+  openBytes(
+    ref: { readonly tenantId: string },
+    sealed: GcmSealed & { readonly iv: Uint8Array },
+    aad: Uint8Array,
+  ): Buffer {
+    this.#require('field', ref);
+    return openAesGcm(this.#key, sealed.iv, sealed.ciphertext, sealed.tag, aad);
   }
 
   /** HMAC-SHA256 under an `index` key. */

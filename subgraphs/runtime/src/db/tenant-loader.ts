@@ -9,15 +9,27 @@ import type { Tx } from './database.ts';
  * entity references a query plan sends in one `_entities` call become one SQL query. Without a
  * tenant every key resolves to null and no query runs.
  */
-export function tenantLoader<Key extends string, Value>(
+export function tenantLoader<Key extends string, Row, Value = Row>(
   dataAccess: DataAccess,
   tenantId: string | null,
-  batch: (tx: Tx, keys: readonly Key[]) => Promise<ReadonlyMap<Key, Value>>,
+  batch: (tx: Tx, keys: readonly Key[]) => Promise<ReadonlyMap<Key, Row>>,
+  /** Runs on each row after the transaction (decryption, say), so no connection waits on the KMS. */
+  finish?: (row: Row, tenantId: string) => Promise<Value>,
 ): DataLoader<Key, Value | null> {
-  return new DataLoader<Key, Value | null>(async (keys) => {
+  return new DataLoader<Key, Value | null>(async (keys): Promise<(Value | null | Error)[]> => {
     if (tenantId === null) return keys.map(() => null);
     const found = await dataAccess.inTenant(tenantId, (tx) => batch(tx, keys));
-    return keys.map((key) => found.get(key) ?? null);
+    return Promise.all(
+      keys.map(async (key) => {
+        const row = found.get(key);
+        if (row === undefined) return null;
+        if (finish === undefined) return row as unknown as Value;
+        // One row that cannot be finished fails its own key, not the batch.
+        return finish(row, tenantId).catch((error: unknown) =>
+          error instanceof Error ? error : new Error(String(error)),
+        );
+      }),
+    );
   });
 }
 

@@ -70,11 +70,16 @@ export interface SubgraphFiles {
 }
 
 /** An Apollo subgraph service: its SDL file, its resolvers and its per-request context. */
-export function defineApolloSubgraph<Context extends SubgraphContext>(options: {
+export function defineApolloSubgraph<Context extends SubgraphContext, Prepared = undefined>(options: {
   name: string;
   defaultPort: number;
   files: SubgraphFiles;
-  resolvers: (dependencies: SubgraphDependencies) => GraphQLResolverMap<Context>;
+  /**
+   * Runs once at start, before the resolvers are built (to load keys, say); what it returns is
+   * handed to `resolvers`. A failure here stops the start like any other start-up error.
+   */
+  prepare?: (dependencies: SubgraphDependencies) => Promise<Prepared>;
+  resolvers: (dependencies: SubgraphDependencies, prepared: Prepared) => GraphQLResolverMap<Context>;
   context: (
     dependencies: SubgraphDependencies,
     forwarded: ForwardedContext,
@@ -91,10 +96,11 @@ export function defineApolloSubgraph<Context extends SubgraphContext>(options: {
     migrationsDir: options.files.migrationsDir,
     defaultDataDir: options.files.defaultDataDir,
     async mountGraphQL(app, dependencies) {
+      const prepared = (options.prepare === undefined ? undefined : await options.prepare(dependencies)) as Prepared;
       await mountApolloSubgraph<Context>(app, {
         name: options.name,
         typeDefs: parse(withAccessDirectives(await readFile(options.files.schemaFile, 'utf8'))),
-        resolvers: options.resolvers(dependencies),
+        resolvers: options.resolvers(dependencies, prepared),
         context: (forwarded, http) => options.context(dependencies, forwarded, http),
       });
       options.routes?.(app, dependencies);

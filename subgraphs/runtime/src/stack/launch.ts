@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { fileURLToPath } from 'node:url';
@@ -70,7 +69,6 @@ const maxCapturedLines = 2_000;
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const keys = generateContextKeyPair(`dev${Date.now().toString(36)}`);
-  const identitySecretKey = `dev${Date.now().toString(36)}:${randomBytes(32).toString('base64url')}`;
   const processes = new Map<ServiceName, ChildProcess>();
   const logs = new Map<ServiceName, string[]>();
   const logEvents = new EventEmitter();
@@ -82,7 +80,6 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const prefix = service.toUpperCase();
     env[`${prefix}_PORT`] = String(options.ports[service]);
     env.CONTEXT_VERIFY_KEYS ??= keys.verifyKey;
-    if (service === 'identity') env.IDENTITY_SECRET_KEYS ??= identitySecretKey;
     if (service === 'gateway') {
       env.CONTEXT_SIGNING_KEY ??= keys.signingKey;
       for (const subgraph of subgraphNames) {
