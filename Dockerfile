@@ -4,6 +4,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 COPY gateway/package.json gateway/
 COPY schema/package.json schema/
+COPY ops/package.json ops/
 COPY test/package.json test/
 COPY subgraphs/runtime/package.json subgraphs/runtime/
 COPY subgraphs/identity/package.json subgraphs/identity/

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Server } from 'node:net';
-import { createTestDatabases, generateContextKeyPair, startStack, subgraphNames } from '@numezis/runtime';
+import { createTestDatabases, databaseEnv, generateContextKeyPair, startStack, subgraphNames } from '@numezis/runtime';
 import type { DatabaseSettings, RunningStack, ServiceName, SubgraphName } from '@numezis/runtime';
 
 export interface TestStack extends RunningStack {
@@ -17,6 +17,8 @@ export interface TestStack extends RunningStack {
   readonly blobDir: string;
   /** The local KMS master key file every service of this stack shares. */
   readonly kmsKeyFile: string;
+  /** What `npm run keys` needs to reach this stack's databases and KMS. */
+  readonly keyCommandEnv: Readonly<Record<string, string>>;
   subgraphUrl(name: SubgraphName): string;
 }
 
@@ -66,6 +68,10 @@ export async function startTestStack(
       outboxDir,
       blobDir,
       kmsKeyFile,
+      keyCommandEnv: Object.assign(
+        { NODE_ENV: 'test', KMS_LOCAL_KEY_FILE: kmsKeyFile },
+        ...subgraphNames.map((name) => databaseEnv(name.toUpperCase(), databases.settingsFor(name))),
+      ) as Record<string, string>,
       subgraphUrl: (name) => `http://127.0.0.1:${ports[name]}/graphql`,
       async close() {
         await stack.close();

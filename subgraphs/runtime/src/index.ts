@@ -10,6 +10,7 @@ export * from './context/access-mode.ts';
 export * from './context/signed-context.ts';
 export type { DataAccess } from './db/data-access.ts';
 export type { Tx, DatabaseSettings } from './db/database.ts';
+export { databaseEnv } from './db/database.ts';
 export { groupBy, portfolioClientLoader, tenantLoader } from './db/tenant-loader.ts';
 export * from './errors.ts';
 export { loggerOptions, redactUrl } from './logger.ts';
@@ -78,3 +79,19 @@ export { addLocalKmsVersion, destroyLocalKmsVersion, openLocalKms } from './cryp
 export type { DataResidency } from './crypto/residency.ts';
 export type { ReencryptOptions, SealedColumns } from './crypto/sealed-columns.ts';
 export { reencryptWorkspace, sealedColumns } from './crypto/sealed-columns.ts';
+export type {
+  KeyCommandReport,
+  OpenKeyService,
+  ReencryptSettings,
+  ServiceKeyMaintenance,
+} from './crypto/key-maintenance.ts';
+export {
+  KeyCommandRefused,
+  reencryptWorkspaceFields,
+  rewrapAllKeys,
+  rotateServiceKeys,
+  rotateWorkspaceKeys,
+  shredWorkspace,
+} from './crypto/key-maintenance.ts';
+export type { KeyCommandOutput } from './crypto/key-commands.ts';
+export { keyCommandUsage, keysCli, parseKeyCommand } from './crypto/key-commands.ts';

@@ -27,6 +27,16 @@ export type DatabaseSettings =
       readonly statementTimeoutMs: number;
     };
 
+/**
+ * The variables that make a service with this prefix (IDENTITY, ...) use these settings: what the
+ * stack launcher hands each service process, and what the key commands need to reach the same data.
+ */
+export function databaseEnv(prefix: string, settings: DatabaseSettings): Record<string, string> {
+  return settings.kind === 'pglite'
+    ? { [`${prefix}_PGLITE_DIR`]: settings.dataDir }
+    : { [`${prefix}_DATABASE_URL`]: settings.appUrl, [`${prefix}_MIGRATION_DATABASE_URL`]: settings.migrationUrl };
+}
+
 export type Db = PgDatabase<PgQueryResultHKT>;
 export type Tx = PgTransaction<
   PgQueryResultHKT,

@@ -3,6 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { generateContextKeyPair } from '../context/signed-context.ts';
+import { databaseEnv } from '../db/database.ts';
 import type { DatabaseSettings } from '../db/database.ts';
 
 export const subgraphNames = ['identity', 'accounting', 'documents', 'audit'] as const;
@@ -87,11 +88,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       }
     } else {
       const database = options.databases?.[service];
-      if (database?.kind === 'pglite') env[`${prefix}_PGLITE_DIR`] = database.dataDir;
-      if (database?.kind === 'postgres') {
-        env[`${prefix}_DATABASE_URL`] = database.appUrl;
-        env[`${prefix}_MIGRATION_DATABASE_URL`] = database.migrationUrl;
-      }
+      if (database !== undefined) Object.assign(env, databaseEnv(prefix, database));
     }
     return { ...env, ...options.serviceEnv?.[service] };
   };
