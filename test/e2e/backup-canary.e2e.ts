@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import type { ServiceName } from '@numezis/runtime';
@@ -12,11 +14,13 @@ import type { Workspace } from '../src/fixtures.ts';
 import { startTestStack } from '../src/test-stack.ts';
 import type { TestStack } from '../src/test-stack.ts';
 
-// The backup promise (issue #6): a superuser's dump of the whole database holds the personal data
-// only sealed, and no log holds it at all. Its own stack, at debug level, so every log line of every
-// service is captured. pg_dump needs a PostgreSQL server: on PGlite this is the one skipped test.
+// The backup promise (issue #6): a backup of the whole database holds the personal data only
+// sealed, and no log holds it at all. Its own stack, at debug level, so every log line of every
+// service is captured. On PostgreSQL the backup is a superuser's pg_dump; on embedded PGlite it is
+// a copy of the services' data folders, read after the services stopped cleanly.
 const adminUrl = process.env.DATABASE_URL ?? '';
 const services: readonly ServiceName[] = ['gateway', 'identity', 'accounting', 'documents', 'audit'];
+const subgraphs = ['identity', 'accounting', 'documents', 'audit'] as const;
 const sealed = /^v1\.[1-9][0-9]*\.[A-Za-z0-9_-]+$/;
 
 const contactMutation = 'mutation ($input: CreateContactInput!) { createContact(input: $input) { id } }';
@@ -29,6 +33,18 @@ async function pgDump(databaseName: string): Promise<string> {
     maxBuffer: 256 * 1024 * 1024,
   });
   return stdout;
+}
+
+/** Every file under the folders, recursively: what a copy of PGlite data folders holds. */
+async function filesUnder(dirs: readonly string[]): Promise<string[]> {
+  const lists = await Promise.all(
+    dirs.map(async (dir) =>
+      (await readdir(dir, { recursive: true, withFileTypes: true }))
+        .filter((entry) => entry.isFile())
+        .map((entry) => join(entry.parentPath, entry.name)),
+    ),
+  );
+  return lists.flat();
 }
 
 /** The rows of a table's COPY block in a plain dump, each as column → text (`\N` for null). */
@@ -74,7 +90,7 @@ async function everyRequestCompleted(stack: TestStack, service: ServiceName): Pr
   );
 }
 
-describe('backup canary', { skip: adminUrl === '' ? 'needs PostgreSQL (DATABASE_URL) for pg_dump' : false }, () => {
+describe('backup canary', () => {
   let stack: TestStack;
   let admin: Workspace;
   let canaries: Canaries;
@@ -162,45 +178,88 @@ describe('backup canary', { skip: adminUrl === '' ? 'needs PostgreSQL (DATABASE_
     assert.deepEqual(canariesIn(duplicate.text, canaries), []);
   });
 
-  describe('a superuser pg_dump of the whole database', () => {
-    before(async () => {
-      assert.ok(stack.databaseName !== undefined, 'the stack runs on PostgreSQL');
-      dump = await pgDump(stack.databaseName);
-    });
+  if (adminUrl !== '') {
+    describe('a superuser pg_dump of the whole database', () => {
+      before(async () => {
+        assert.ok(stack.databaseName !== undefined, 'the stack runs on PostgreSQL');
+        dump = await pgDump(stack.databaseName);
+      });
 
-    it('holds the canary rows, every service schema and the workspace (positive control)', () => {
-      for (const service of ['identity', 'accounting', 'documents', 'audit']) {
-        assert.match(dump, new RegExp(`^CREATE SCHEMA ${service};$`, 'm'), `schema ${service} in the dump`);
-      }
-      assert.ok(
-        copyRows(dump, 'accounting.contacts').some((row) => row.id === contactId),
-        'the contact row is in the dump',
-      );
-      assert.ok(
-        copyRows(dump, 'accounting.employees').some((row) => row.id === employeeId),
-        'the employee row is in the dump',
-      );
-      assert.ok(dump.includes(admin.workspaceId) && dump.includes(admin.userId), 'identity rows are in the dump');
-    });
+      it('holds the canary rows, every service schema and the workspace (positive control)', () => {
+        for (const service of ['identity', 'accounting', 'documents', 'audit']) {
+          assert.match(dump, new RegExp(`^CREATE SCHEMA ${service};$`, 'm'), `schema ${service} in the dump`);
+        }
+        assert.ok(
+          copyRows(dump, 'accounting.contacts').some((row) => row.id === contactId),
+          'the contact row is in the dump',
+        );
+        assert.ok(
+          copyRows(dump, 'accounting.employees').some((row) => row.id === employeeId),
+          'the employee row is in the dump',
+        );
+        assert.ok(dump.includes(admin.workspaceId) && dump.includes(admin.userId), 'identity rows are in the dump');
+      });
 
-    it('holds the IBAN, the AHV number and the streets sealed (v1.<dekVersion>.<base64url>)', () => {
-      const contact = copyRows(dump, 'accounting.contacts').find((row) => row.id === contactId);
-      const employee = copyRows(dump, 'accounting.employees').find((row) => row.id === employeeId);
-      assert.ok(contact !== undefined && employee !== undefined, 'both rows are in the dump');
-      for (const [table, row, column] of [
-        ['contacts', contact, 'iban'],
-        ['contacts', contact, 'street'],
-        ['employees', employee, 'ahv_number'],
-        ['employees', employee, 'street'],
-      ] as const) {
-        assert.match(row[column] ?? `(no column ${column})`, sealed, `accounting.${table}.${column}`);
-      }
-    });
+      it('holds the IBAN, the AHV number and the streets sealed (v1.<dekVersion>.<base64url>)', () => {
+        const contact = copyRows(dump, 'accounting.contacts').find((row) => row.id === contactId);
+        const employee = copyRows(dump, 'accounting.employees').find((row) => row.id === employeeId);
+        assert.ok(contact !== undefined && employee !== undefined, 'both rows are in the dump');
+        for (const [table, row, column] of [
+          ['contacts', contact, 'iban'],
+          ['contacts', contact, 'street'],
+          ['employees', employee, 'ahv_number'],
+          ['employees', employee, 'street'],
+        ] as const) {
+          assert.match(row[column] ?? `(no column ${column})`, sealed, `accounting.${table}.${column}`);
+        }
+      });
 
-    it('holds none of the canaries in plain text', () => {
-      assert.deepEqual(canariesIn(dump, canaries), []);
+      it('holds none of the canaries in plain text', () => {
+        assert.deepEqual(canariesIn(dump, canaries), []);
+      });
     });
-  });
+  } else {
+    // Each file is read as bytes shown as latin1: short text values sit in PostgreSQL's pages as
+    // they are, so plaintext would show here exactly as in a dump.
+    describe("a copy of the embedded databases' folders", () => {
+      let files: string[];
+      const textOf = (file: string) => readFile(file, 'latin1');
+
+      before(async () => {
+        // A clean stop writes every page to disk, as a backup of a stopped service would see it.
+        await Promise.all(subgraphs.map((service) => stack.stop(service)));
+        try {
+          files = await filesUnder(
+            subgraphs.map((service) => {
+              const settings = stack.databases[service];
+              assert.equal(settings.kind, 'pglite');
+              return settings.dataDir;
+            }),
+          );
+        } finally {
+          await Promise.all(subgraphs.map((service) => stack.start(service)));
+        }
+      });
+
+      it('holds the contact and employee rows with their values sealed (positive control)', async () => {
+        const found = { contact: false, employee: false, sealedValue: false };
+        for (const file of files) {
+          const text = await textOf(file);
+          found.contact ||= text.includes('Kanarienvogel AG');
+          found.employee ||= text.includes('Kanarienvogel Hans');
+          found.sealedValue ||= /v1\.[1-9][0-9]*\.[A-Za-z0-9_-]{40,}/.test(text);
+        }
+        assert.deepEqual(found, { contact: true, employee: true, sealedValue: true });
+      });
+
+      it('holds none of the canaries in plain text', async () => {
+        const leaks: string[] = [];
+        for (const file of files)
+          leaks.push(...canariesIn(await textOf(file), canaries).map((form) => `${form} in ${file}`));
+        assert.deepEqual(leaks, []);
+      });
+    });
+  }
 
   it('no service logged any of the canaries', async () => {
     // Every request of this test has been answered; wait until its lines have crossed the pipes.

@@ -11,6 +11,8 @@ export interface TestStack extends RunningStack {
   readonly databaseKind: 'postgres' | 'pglite';
   /** On PostgreSQL, the one database that holds every service's schema; undefined on PGlite. */
   readonly databaseName: string | undefined;
+  /** Where each subgraph's data lives (on PGlite, its own folder). */
+  readonly databases: Readonly<Record<SubgraphName, DatabaseSettings>>;
   /** Where identity's development mail lands. */
   readonly outboxDir: string;
   /** The documents service's blob store folder. */
@@ -39,10 +41,14 @@ export async function startTestStack(
   const [gateway, identity, accounting, documents, audit] = await freePorts(5);
   const ports = { gateway, identity, accounting, documents, audit } as Record<ServiceName, number>;
   try {
+    const settings = Object.fromEntries(subgraphNames.map((name) => [name, databases.settingsFor(name)])) as Record<
+      SubgraphName,
+      DatabaseSettings
+    >;
     const stack = await startStack({
       repoRoot,
       ports,
-      databases: Object.fromEntries(subgraphNames.map((name) => [name, databases.settingsFor(name)])),
+      databases: settings,
       baseEnv: {
         PATH: process.env.PATH,
         NODE_ENV: 'test',
@@ -64,13 +70,14 @@ export async function startTestStack(
       ...stack,
       signingKey: keys.signingKey,
       databaseKind: databases.kind,
-      databaseName: databaseNameOf(databases.settingsFor('accounting')),
+      databaseName: databaseNameOf(settings.accounting),
+      databases: settings,
       outboxDir,
       blobDir,
       kmsKeyFile,
       keyCommandEnv: Object.assign(
         { NODE_ENV: 'test', KMS_LOCAL_KEY_FILE: kmsKeyFile },
-        ...subgraphNames.map((name) => databaseEnv(name.toUpperCase(), databases.settingsFor(name))),
+        ...subgraphNames.map((name) => databaseEnv(name.toUpperCase(), settings[name])),
       ) as Record<string, string>,
       subgraphUrl: (name) => `http://127.0.0.1:${ports[name]}/graphql`,
       async close() {
