@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { chmod, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
@@ -30,6 +31,32 @@ describe('local KMS', () => {
 
     const second = await openLocalKms({ environment: 'test', keyFile });
     assert.equal((await second.decrypt(wrapped.ciphertext, aad)).toString(), 'data key');
+  });
+
+  it('is created once when services start together: none reads a half-written file, all share one key', async () => {
+    const keyFile = join(dir, 'together', 'kms-key.json');
+    // Separate processes, as the services of a stack are: each opens the file and wraps a key.
+    const script = `
+      const { openLocalKms } = await import(${JSON.stringify(new URL('./local-kms.ts', import.meta.url).href)});
+      const kms = await openLocalKms({ environment: 'development', keyFile: process.argv[1] });
+      const wrapped = await kms.encrypt(Buffer.from('shared'), Buffer.from('aad'));
+      process.stdout.write(wrapped.ciphertext.toString('base64'));`;
+    const wraps = await Promise.all(
+      Array.from(
+        { length: 8 },
+        () =>
+          new Promise<string>((resolve, reject) => {
+            execFile(process.execPath, ['--input-type=module', '-e', script, keyFile], (error, stdout, stderr) =>
+              error === null ? resolve(stdout) : reject(new Error(stderr)),
+            );
+          }),
+      ),
+    );
+    const kms = await openLocalKms({ environment: 'development', keyFile });
+    for (const wrapped of wraps) {
+      assert.equal((await kms.decrypt(Buffer.from(wrapped, 'base64'), Buffer.from('aad'))).toString(), 'shared');
+    }
+    assert.deepEqual(await readdir(join(dir, 'together')), ['kms-key.json']);
   });
 
   it('refuses to run when the environment says production', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { RuntimeEnvironment } from '../config/common.ts';
 import { AES_256_KEY_BYTES, GCM_IV_BYTES, GCM_TAG_BYTES, openAesGcm, randomIv, sealAesGcm } from './aes-gcm.ts';
@@ -118,18 +118,27 @@ function localKms(master: MasterKeys): LocalKms {
 }
 
 /**
- * Creates the key file with one random version, or reads the one there. `wx` makes creation
- * atomic, so services starting together end up sharing one file rather than overwriting each other.
+ * Creates the key file with one random version, or reads the one there. The file is written whole
+ * under a temporary name and then hard-linked into place, which fails if the name exists: services
+ * starting together end up sharing one file, and none of them ever reads a half-written one.
  */
 async function readOrCreateKeyFile(path: string): Promise<MasterKeys> {
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
-  try {
-    await writeFile(path, serialise({ primary: 1, keys: new Map([[1, new Secret(randomBytes(AES_256_KEY_BYTES))]]) }), {
+  const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  await writeFile(
+    temporary,
+    serialise({ primary: 1, keys: new Map([[1, new Secret(randomBytes(AES_256_KEY_BYTES))]]) }),
+    {
       flag: 'wx',
       mode: 0o600,
-    });
+    },
+  );
+  try {
+    await link(temporary, path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  } finally {
+    await unlink(temporary);
   }
   return readKeyFile(path);
 }
