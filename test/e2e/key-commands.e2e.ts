@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { addLocalKmsVersion, destroyLocalKmsVersion } from '@numezis/runtime';
+import {
+  addLocalKmsVersion,
+  addLocalWorkspaceKeyVersion,
+  destroyLocalKmsVersion,
+  localWorkspaceKeyFile,
+} from '@numezis/runtime';
 import type { ServiceName } from '@numezis/runtime';
 import { newCanaries } from '../src/canaries.ts';
 import type { Canaries } from '../src/canaries.ts';
@@ -178,25 +183,25 @@ describe('key commands (npm run keys)', () => {
     assert.deepEqual((await downloadFile(a, newer.id)).body, pdf);
   });
 
-  it('rewrap: after a new master key version, every key moves to it and the old version can be destroyed', async () => {
+  it('rewrap: after new KMS key versions, every key moves to its primary and the old versions can be destroyed', async () => {
+    // The shared key (identity's service key) and workspace A's own key each get a new primary.
     const primary = await addLocalKmsVersion(stack.kmsKeyFile);
+    await addLocalWorkspaceKeyVersion(stack.kmsKeyFile, a.workspaceId);
     const rewrapped = await keys('rewrap');
     assert.equal(rewrapped.code, 0, rewrapped.stderr);
     assert.match(
       rewrapped.stdout,
       new RegExp(`^identity: service key: 1 re-wrapped, 0 already current under ${primary}$`, 'm'),
     );
-    assert.match(
-      rewrapped.stdout,
-      new RegExp(`^accounting: \\d+ workspaces: \\d+ re-wrapped, 0 already current under ${primary}$`, 'm'),
-    );
-    assert.match(
-      rewrapped.stdout,
-      new RegExp(`^documents: \\d+ workspaces: \\d+ re-wrapped, 0 already current under ${primary}$`, 'm'),
-    );
+    // A's three accounting keys (field v1, v2, index v1) and two documents keys move; B's stay.
+    assert.match(rewrapped.stdout, /^accounting: 2 workspaces: 3 re-wrapped, 2 already current$/m);
+    assert.match(rewrapped.stdout, /^documents: 3 workspaces: 2 re-wrapped, 2 already current$/m);
 
-    // With the first master key version gone, every service still starts and reads everything.
-    await restartKeyServices(() => destroyLocalKmsVersion(stack.kmsKeyFile, 1));
+    // With the first versions gone, every service still starts and reads everything.
+    await restartKeyServices(async () => {
+      await destroyLocalKmsVersion(stack.kmsKeyFile, 1);
+      await destroyLocalKmsVersion(localWorkspaceKeyFile(stack.kmsKeyFile, a.workspaceId), 1);
+    });
     await assertReadable(a, seededA);
     await assertReadable(b, seededB);
     // Identity opened its sealed secrets' key, so sign-in and sessions work as before.

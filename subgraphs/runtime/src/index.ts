@@ -71,11 +71,17 @@ export {
   KeyringError,
   WorkspaceShreddedError,
 } from './crypto/keyring.ts';
-export type { KeyManagementService, WrappedKey } from './crypto/kms.ts';
+export type { KeyManagementService, KeyWrapper, WrappedKey } from './crypto/kms.ts';
 export { KmsError, KmsIntegrityError } from './crypto/kms.ts';
 export { openKms } from './crypto/open-kms.ts';
 export type { LocalKms } from './crypto/local-kms.ts';
-export { addLocalKmsVersion, destroyLocalKmsVersion, openLocalKms } from './crypto/local-kms.ts';
+export {
+  addLocalKmsVersion,
+  addLocalWorkspaceKeyVersion,
+  destroyLocalKmsVersion,
+  localWorkspaceKeyFile,
+  openLocalKms,
+} from './crypto/local-kms.ts';
 export type { DataResidency } from './crypto/residency.ts';
 export type { ReencryptOptions, SealedColumns } from './crypto/sealed-columns.ts';
 export { reencryptWorkspace, sealedColumns } from './crypto/sealed-columns.ts';

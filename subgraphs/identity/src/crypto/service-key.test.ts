@@ -45,6 +45,8 @@ function recording(kms: KeyManagementService, beforeEncrypt?: () => Promise<void
       return kms.encrypt(plaintext, wrapAad);
     },
     decrypt: (ciphertext, wrapAad) => kms.decrypt(ciphertext, wrapAad),
+    workspaceKey: (tenantId) => kms.workspaceKey(tenantId),
+    destroyWorkspaceKey: (tenantId) => kms.destroyWorkspaceKey(tenantId),
     close: () => kms.close(),
   };
   return { kms: recorded, wrappedKeys };

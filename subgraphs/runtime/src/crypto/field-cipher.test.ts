@@ -111,7 +111,10 @@ describe('field encryption', () => {
   it('reports KMS trouble as such, not as a bad value', async () => {
     const broken: KeyManagementService = {
       ...kms,
-      decrypt: () => Promise.reject(new KmsError('KMS unavailable')),
+      workspaceKey: (tenantId) => ({
+        ...kms.workspaceKey(tenantId),
+        decrypt: () => Promise.reject(new KmsError('KMS unavailable')),
+      }),
     };
     const sealed = await fields.encryptField(ref, iban);
     const cipher = createFieldCipher(createKeyring({ kms: broken, dataAccess, schema: service }));

@@ -13,8 +13,13 @@ import { createFieldCipher } from './field-cipher.ts';
 import { createGcpKms } from './gcp-kms.ts';
 import { createKeyring, dataKeysMigrationSql, dataKeysTable, DataKey, KeyringError, wrapAad } from './keyring.ts';
 import { KmsError, KmsIntegrityError } from './kms.ts';
-import type { KeyManagementService } from './kms.ts';
-import { addLocalKmsVersion, destroyLocalKmsVersion, openLocalKms } from './local-kms.ts';
+import type { KeyManagementService, KeyWrapper } from './kms.ts';
+import {
+  addLocalWorkspaceKeyVersion,
+  destroyLocalKmsVersion,
+  localWorkspaceKeyFile,
+  openLocalKms,
+} from './local-kms.ts';
 import { Secret } from './secret.ts';
 import { startLoopbackKms } from './testing/loopback-kms-server.ts';
 
@@ -27,18 +32,23 @@ const table = dataKeysTable(service);
 function recording(inner: KeyManagementService) {
   const calls = { encrypt: 0, decrypt: 0 };
   const wrappedKeys: Buffer[] = [];
-  const kms: KeyManagementService = {
-    provider: inner.provider,
-    keyName: inner.keyName,
+  const counted = (wrapper: KeyWrapper): KeyWrapper => ({
+    keyName: wrapper.keyName,
     encrypt: (plaintext, aad) => {
       calls.encrypt++;
       wrappedKeys.push(Buffer.from(plaintext));
-      return inner.encrypt(plaintext, aad);
+      return wrapper.encrypt(plaintext, aad);
     },
     decrypt: (ciphertext, aad) => {
       calls.decrypt++;
-      return inner.decrypt(ciphertext, aad);
+      return wrapper.decrypt(ciphertext, aad);
     },
+  });
+  const kms: KeyManagementService = {
+    provider: inner.provider,
+    ...counted(inner),
+    workspaceKey: (tenantId) => counted(inner.workspaceKey(tenantId)),
+    destroyWorkspaceKey: (tenantId) => inner.destroyWorkspaceKey(tenantId),
     close: () => inner.close(),
   };
   return { kms, calls, wrappedKeys };
@@ -81,21 +91,25 @@ describe('keyring', () => {
     const [row, ...others] = await rowsOf(dataAccess, tenant);
     assert.ok(row);
     assert.equal(others.length, 0);
-    assert.equal(row.kmsKeyVersion, 'local/cryptoKeyVersions/1');
+    // Wrapped under the workspace's own KMS key, not the shared one.
+    assert.equal(row.kmsKeyVersion, `local/workspaces/${tenant}/cryptoKeyVersions/1`);
     assert.equal(row.retiredAt, null);
     const dek = wrappedKeys[0];
     assert.ok(dek && dek.length === 32);
     assert.equal(row.wrapped.indexOf(dek), -1);
     assert.equal(
-      (await localKms.decrypt(row.wrapped, wrapAad(tenant, 'field', 1))).toString('hex'),
+      (await localKms.workspaceKey(tenant).decrypt(row.wrapped, wrapAad(tenant, 'field', 1))).toString('hex'),
       dek.toString('hex'),
     );
+    await assert.rejects(localKms.decrypt(row.wrapped, wrapAad(tenant, 'field', 1)), KmsError);
   });
 
   it("cannot unwrap one workspace's wrapped key as another's", async () => {
     const [tenantA, tenantB] = [randomUUID(), randomUUID()];
     const keyring = createKeyring({ kms: localKms, dataAccess, schema: service });
     await keyring.currentKey(tenantA);
+    // B has a KMS key of its own too (from its index key), which must not open A's wrap either.
+    await keyring.currentKey(tenantB, 'index');
     const [rowA] = await rowsOf(dataAccess, tenantA);
     assert.ok(rowA);
     // Row-level security: B's scope does not even see A's row.
@@ -103,9 +117,13 @@ describe('keyring', () => {
       await dataAccess.inTenant(tenantB, (tx) => tx.select().from(table).where(eq(table.tenantId, tenantA))),
       [],
     );
-    await assert.rejects(localKms.decrypt(rowA.wrapped, wrapAad(tenantB, 'field', 1)), KmsError);
-    await assert.rejects(localKms.decrypt(rowA.wrapped, wrapAad(tenantA, 'index', 1)), KmsError);
-    await assert.rejects(localKms.decrypt(rowA.wrapped, wrapAad(tenantA, 'field', 2)), KmsError);
+    const keyA = localKms.workspaceKey(tenantA);
+    const keyB = localKms.workspaceKey(tenantB);
+    await assert.rejects(keyB.decrypt(rowA.wrapped, wrapAad(tenantA, 'field', 1)), KmsError);
+    await assert.rejects(keyB.decrypt(rowA.wrapped, wrapAad(tenantB, 'field', 1)), KmsError);
+    await assert.rejects(keyA.decrypt(rowA.wrapped, wrapAad(tenantB, 'field', 1)), KmsError);
+    await assert.rejects(keyA.decrypt(rowA.wrapped, wrapAad(tenantA, 'index', 1)), KmsError);
+    await assert.rejects(keyA.decrypt(rowA.wrapped, wrapAad(tenantA, 'field', 2)), KmsError);
 
     // A's wrapped key planted in B's table row is refused when B's key is needed.
     await dataAccess.inTenant(tenantB, (tx) =>
@@ -209,7 +227,7 @@ describe('keyring', () => {
     assert.equal(await createFieldCipher(replicaB).decryptField(ref, sealed), 'x');
   });
 
-  it('re-wraps every key under the KMS primary after a master key rotation', async () => {
+  it("re-wraps every key under its workspace key's primary after that key's rotation", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'numezis-rewrap-'));
     try {
       const keyFile = join(dir, 'kms.json');
@@ -228,17 +246,29 @@ describe('keyring', () => {
         sealed.set(tenantId, await createFieldCipher(before).encryptField(ref, `secret of ${tenantId}`));
       }
 
-      const primary = await addLocalKmsVersion(keyFile);
-      const rotatedKms = await openLocalKms({ environment: 'test', keyFile });
-      const keyring = createKeyring({ kms: rotatedKms, dataAccess, schema: service });
-      assert.deepEqual(await keyring.rewrapAll(tenants), { rewrapped: 6, unchanged: 0, kmsKeyVersion: primary });
+      const primaries = new Map<string, string>();
+      for (const tenantId of tenants) primaries.set(tenantId, await addLocalWorkspaceKeyVersion(keyFile, tenantId));
+      const keyring = createKeyring({
+        kms: await openLocalKms({ environment: 'test', keyFile }),
+        dataAccess,
+        schema: service,
+      });
+      assert.deepEqual(await keyring.rewrapAll(tenants), { rewrapped: 6, unchanged: 0, kmsKeyVersion: undefined });
       for (const tenantId of tenants) {
+        const primary = primaries.get(tenantId);
         assert.ok((await rowsOf(dataAccess, tenantId)).every((row) => row.kmsKeyVersion === primary));
       }
-      assert.deepEqual(await keyring.rewrapAll(tenants), { rewrapped: 0, unchanged: 6, kmsKeyVersion: primary });
+      assert.deepEqual(await keyring.rewrapAll(tenants), { rewrapped: 0, unchanged: 6, kmsKeyVersion: undefined });
+      const [first] = tenants;
+      assert.ok(first !== undefined);
+      assert.deepEqual(await keyring.rewrapTenant(first), {
+        rewrapped: 0,
+        unchanged: 3,
+        kmsKeyVersion: primaries.get(first),
+      });
 
-      // With the old master key version gone, everything still opens.
-      await destroyLocalKmsVersion(keyFile, 1);
+      // With the old version of each workspace key gone, everything still opens.
+      for (const tenantId of tenants) await destroyLocalKmsVersion(localWorkspaceKeyFile(keyFile, tenantId), 1);
       const fields = createFieldCipher(
         createKeyring({ kms: await openLocalKms({ environment: 'test', keyFile }), dataAccess, schema: service }),
       );
@@ -246,6 +276,39 @@ describe('keyring', () => {
         const ref = { tenantId, table: 'employees', column: 'ahv', rowId: 'e1' };
         assert.equal(await fields.decryptField(ref, sealed.get(tenantId) ?? ''), `secret of ${tenantId}`);
       }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('crypto-shreds with the KMS key: wrapped keys copied before (a backup) never unwrap again', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'numezis-shred-'));
+    try {
+      const keyFile = join(dir, 'kms.json');
+      const kms = await openLocalKms({ environment: 'test', keyFile });
+      const [doomed, kept] = [randomUUID(), randomUUID()];
+      const keyring = createKeyring({ kms, dataAccess, schema: service });
+      for (const tenantId of [doomed, kept]) await keyring.currentKey(tenantId);
+      const backup = await rowsOf(dataAccess, doomed);
+      assert.equal(backup.length, 1);
+
+      assert.deepEqual(await keyring.shred(doomed), { destroyed: 1 });
+      // The rows as a backup from before holds them, with the KMS that made them: nothing opens.
+      for (const row of backup) {
+        await assert.rejects(
+          kms.workspaceKey(doomed).decrypt(row.wrapped, wrapAad(doomed, row.purpose, row.version)),
+          KmsError,
+        );
+      }
+      // Nor can the workspace key be made again, by this process or another.
+      await assert.rejects(kms.workspaceKey(doomed).encrypt(Buffer.alloc(32), Buffer.from('x')), KmsError);
+      const other = await openLocalKms({ environment: 'test', keyFile });
+      await assert.rejects(other.workspaceKey(doomed).encrypt(Buffer.alloc(32), Buffer.from('x')), KmsError);
+      // A second shred (another service of the same workspace) finds its KMS key gone and is fine.
+      assert.deepEqual(await keyring.shred(doomed), { destroyed: 0 });
+
+      const fresh = createKeyring({ kms: other, dataAccess, schema: service });
+      assert.equal((await fresh.currentKey(kept)).version, 1);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
@@ -305,7 +368,10 @@ describe('keyring', () => {
 
         const key = await keyring.currentKey(tenant);
         const [row] = await rowsOf(dataAccess, tenant);
-        assert.equal(row?.kmsKeyVersion, `${server.keyName}/cryptoKeyVersions/1`);
+        // The workspace's own CryptoKey, made in the configured key's ring on first use.
+        const workspaceKeyName = server.keyName.replace(/[^/]+$/, `workspace-${tenant}`);
+        assert.ok(server.keyNames().includes(workspaceKeyName));
+        assert.equal(row?.kmsKeyVersion, `${workspaceKeyName}/cryptoKeyVersions/1`);
         server.inject('wrongPlaintextChecksum');
         const fresh = createKeyring({ kms, dataAccess, schema: service });
         await assert.rejects(fresh.keyForVersion(tenant, key.version), (error: unknown) => {
@@ -313,6 +379,19 @@ describe('keyring', () => {
           assert.ok(error.cause instanceof KmsIntegrityError);
           return true;
         });
+        server.clearFaults();
+
+        // Crypto-shredding schedules every version of the workspace's CryptoKey for destruction:
+        // its wrapped keys, wherever copies of them are, no longer unwrap.
+        assert.deepEqual(await keyring.shred(tenant), { destroyed: 1 });
+        assert.ok(row !== undefined);
+        await assert.rejects(
+          kms.workspaceKey(tenant).decrypt(row.wrapped, wrapAad(tenant, 'field', 1)),
+          /not enabled|DESTROY_SCHEDULED/,
+        );
+        assert.deepEqual(await keyring.shred(tenant), { destroyed: 0 });
+        // A workspace that never had a key: nothing to destroy, no error.
+        assert.deepEqual(await keyring.shred(randomUUID()), { destroyed: 0 });
       } finally {
         await kms.close();
         await server.stop();

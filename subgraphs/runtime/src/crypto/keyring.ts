@@ -199,11 +199,14 @@ export class DataKey {
 }
 
 export interface RewrapReport {
-  /** Wrapped keys now re-encrypted under the KMS's primary version. */
+  /** Wrapped keys now re-encrypted under the primary version of the KMS key that wraps them. */
   readonly rewrapped: number;
   /** Wrapped keys that were already under it. */
   readonly unchanged: number;
-  /** The KMS version every key of the pass is now wrapped under (undefined when there were none). */
+  /**
+   * The KMS key version every key of the pass is now wrapped under, when they share one KMS key
+   * (one workspace, or a service key); undefined for several workspaces, or when there were none.
+   */
   readonly kmsKeyVersion: string | undefined;
 }
 
@@ -214,16 +217,16 @@ export interface Keyring {
   keyForVersion(tenantId: string, version: number, purpose?: KeyPurpose): Promise<DataKey>;
   /** A new random version becomes current; the older ones stay readable (marked retired). */
   rotate(tenantId: string, purpose?: KeyPurpose): Promise<DataKey>;
-  /** Re-encrypts the workspace's wrapped keys under the KMS's current primary version. */
+  /** Re-encrypts the workspace's wrapped keys under the current primary version of its KMS key. */
   rewrapTenant(tenantId: string): Promise<RewrapReport>;
   /** `rewrapTenant` for each workspace, one after another. */
   rewrapAll(tenantIds: Iterable<string>): Promise<RewrapReport>;
   /** The workspaces that have (or had) data keys here: what `rewrapAll` and batch rotation walk. */
   listTenants(access: SystemAccess): Promise<string[]>;
   /**
-   * Crypto-shredding: destroys every version of every key of the workspace, so whatever they sealed
-   * can never be read again, and no new key is ever made for it. Other processes drop their cached
-   * copies within one cache TTL.
+   * Crypto-shredding: destroys every version of every key of the workspace, and the workspace's own
+   * KMS key, so whatever they sealed can never be read again, not even from a backup taken before;
+   * no new key is ever made for it. Other processes drop their cached copies within one cache TTL.
    */
   shred(tenantId: string): Promise<{ readonly destroyed: number }>;
   /** Forgets every unwrapped key now (e.g. at shutdown). */
@@ -331,7 +334,7 @@ export function createKeyring(options: KeyringOptions): Keyring {
   const unwrap = async (tenantId: string, row: KeyRow): Promise<DataKey> => {
     let material: Buffer;
     try {
-      material = await kms.decrypt(row.wrapped, wrapAad(tenantId, row.purpose, row.version));
+      material = await kms.workspaceKey(tenantId).decrypt(row.wrapped, wrapAad(tenantId, row.purpose, row.version));
     } catch (error) {
       throw new KeyringError(`data key ${row.purpose} v${row.version} of workspace ${tenantId} cannot be unwrapped`, {
         cause: error,
@@ -372,7 +375,7 @@ export function createKeyring(options: KeyringOptions): Keyring {
     let wrapped: WrappedKey;
     try {
       key = createSecretKey(material);
-      wrapped = await kms.encrypt(material, wrapAad(tenantId, purpose, version));
+      wrapped = await kms.workspaceKey(tenantId).encrypt(material, wrapAad(tenantId, purpose, version));
     } finally {
       material.fill(0);
     }
@@ -445,8 +448,8 @@ export function createKeyring(options: KeyringOptions): Keyring {
       let material: Buffer | undefined;
       let wrapped: WrappedKey;
       try {
-        material = await kms.decrypt(row.wrapped, aad);
-        wrapped = await kms.encrypt(material, aad);
+        material = await kms.workspaceKey(tenantId).decrypt(row.wrapped, aad);
+        wrapped = await kms.workspaceKey(tenantId).encrypt(material, aad);
       } catch (error) {
         throw new KeyringError(
           `data key ${row.purpose} v${row.version} of workspace ${tenantId} cannot be re-wrapped`,
@@ -557,15 +560,15 @@ export function createKeyring(options: KeyringOptions): Keyring {
     },
 
     async rewrapAll(tenantIds) {
-      const state = { primary: undefined as string | undefined };
       let rewrapped = 0;
       let unchanged = 0;
       for (const tenantId of tenantIds) {
-        const counts = await rewrapTenantWith(tenantId, state);
+        // Each workspace has a KMS key of its own, with its own primary version.
+        const counts = await rewrapTenantWith(tenantId, { primary: undefined });
         rewrapped += counts.rewrapped;
         unchanged += counts.unchanged;
       }
-      return { rewrapped, unchanged, kmsKeyVersion: state.primary };
+      return { rewrapped, unchanged, kmsKeyVersion: undefined };
     },
 
     async listTenants(access) {
@@ -606,6 +609,9 @@ export function createKeyring(options: KeyringOptions): Keyring {
         return rows;
       });
       forget(tenantId);
+      // Last, so a failure here leaves the rows marked and a second run finishes; the rows alone
+      // would not do, since a backup from before still holds the wrapped keys.
+      await kms.destroyWorkspaceKey(tenantId);
       return { destroyed: destroyed.length };
     },
 

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { link, mkdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { RuntimeEnvironment } from '../config/common.ts';
+import { isUuid } from '../context/signed-context.ts';
 import { AES_256_KEY_BYTES, GCM_IV_BYTES, GCM_TAG_BYTES, openAesGcm, randomIv, sealAesGcm } from './aes-gcm.ts';
 import { KmsError } from './kms.ts';
-import type { KeyManagementService, WrappedKey } from './kms.ts';
+import type { KeyManagementService, KeyWrapper, WrappedKey } from './kms.ts';
 import { decodeBase64urlKey, Secret } from './secret.ts';
 
 /**
@@ -14,7 +15,11 @@ import { decodeBase64urlKey, Secret } from './secret.ts';
  * there.
  *
  * Like Cloud KMS it has versions: new wraps use the primary, and a ciphertext names the version
- * that made it, so old versions keep decrypting after a rotation until they are destroyed.
+ * that made it, so old versions keep decrypting after a rotation until they are destroyed. Each
+ * workspace gets a key of its own, in its own file in `local-kms-workspaces/` beside the key file,
+ * made on first use; crypto-shredding replaces that file by a tombstone. With a master key given
+ * as a setting instead of a file, workspace keys live in this process's memory only: that suits a
+ * test that runs one process, never a stack.
  */
 export interface LocalKms extends KeyManagementService {
   readonly provider: 'local';
@@ -26,12 +31,14 @@ export interface LocalKmsOptions {
   readonly environment: RuntimeEnvironment;
   /** Read, or created on first start. Ignored when `masterKey` is given. */
   readonly keyFile?: string;
-  /** A single master key (version 1), from the KMS_LOCAL_MASTER_KEY setting. */
+  /** A single master key (version 1), from the KMS_LOCAL_MASTER_KEY setting: one process only. */
   readonly masterKey?: Secret;
 }
 
 export const LOCAL_KEY_NAME = 'local';
 const KEY_FILE_FORMAT = 'numezis-local-kms-v1';
+// What a workspace's key file holds once the workspace was crypto-shredded.
+const DESTROYED_FORMAT = 'numezis-local-kms-v1-destroyed';
 const CIPHERTEXT_FORMAT = 0x01;
 const HEADER_BYTES = 5;
 
@@ -46,53 +53,106 @@ interface MasterKeys {
   readonly keys: ReadonlyMap<number, Secret>;
 }
 
-const versionName = (version: number) => `${LOCAL_KEY_NAME}/cryptoKeyVersions/${version}`;
+const versionName = (keyName: string, version: number) => `${keyName}/cryptoKeyVersions/${version}`;
+const workspaceKeyName = (tenantId: string) => `${LOCAL_KEY_NAME}/workspaces/${tenantId}`;
+
+/** The file that holds a workspace's own key, beside the master key file. */
+export function localWorkspaceKeyFile(keyFile: string, tenantId: string): string {
+  // The id becomes a file name: only a UUID may.
+  if (!isUuid(tenantId)) throw new KmsError('local KMS: a workspace key needs a workspace UUID');
+  return join(dirname(keyFile), 'local-kms-workspaces', `${tenantId}.json`);
+}
 
 export async function openLocalKms(options: LocalKmsOptions): Promise<LocalKms> {
   if (options.environment === 'production') {
     throw new KmsError('the local KMS provider is refused when NODE_ENV=production; set KMS_PROVIDER=gcp');
   }
-  let master: MasterKeys;
   if (options.masterKey !== undefined) {
     if (options.masterKey.length !== AES_256_KEY_BYTES) throw new KmsError('local KMS master key must be 32 bytes');
-    master = { primary: 1, keys: new Map([[1, options.masterKey]]) };
-  } else if (options.keyFile !== undefined) {
-    master = await readOrCreateKeyFile(options.keyFile);
-  } else {
-    throw new KmsError('the local KMS needs a key file or a master key');
+    return localKms({ primary: 1, keys: new Map([[1, options.masterKey]]) }, memoryWorkspaceKeys());
   }
-  return localKms(master);
+  if (options.keyFile !== undefined) {
+    return localKms(await readOrCreateKeyFile(options.keyFile), fileWorkspaceKeys(options.keyFile));
+  }
+  throw new KmsError('the local KMS needs a key file or a master key');
 }
 
-function localKms(master: MasterKeys): LocalKms {
-  const primaryKey = master.keys.get(master.primary);
-  if (primaryKey === undefined) throw new KmsError('local KMS key file names a primary version it does not hold');
-  const header = (version: number) => {
-    const bytes = Buffer.alloc(HEADER_BYTES);
-    bytes.writeUInt8(CIPHERTEXT_FORMAT, 0);
-    bytes.writeUInt32BE(version, 1);
-    return bytes;
-  };
-  const withKey = <T>(secret: Secret, work: (key: Buffer) => T): T => {
-    const key = secret.reveal();
-    try {
-      return work(key);
-    } finally {
-      key.fill(0);
-    }
-  };
+/** Where a local KMS keeps the workspaces' own keys. */
+interface WorkspaceKeyStore {
+  /** The workspace's key, made when `create` and there is none yet. */
+  load(tenantId: string, create: boolean): Promise<MasterKeys>;
+  destroy(tenantId: string): Promise<void>;
+}
+
+// Read on every call rather than cached, so a rotation or a shredding by another process counts at
+// once; the data key cache above keeps these calls rare.
+function fileWorkspaceKeys(keyFile: string): WorkspaceKeyStore {
   return {
-    provider: 'local',
-    keyName: LOCAL_KEY_NAME,
-    primaryVersion: versionName(master.primary),
+    load: (tenantId, create) => {
+      const path = localWorkspaceKeyFile(keyFile, tenantId);
+      return create ? readOrCreateKeyFile(path) : readKeyFile(path);
+    },
+    async destroy(tenantId) {
+      const path = localWorkspaceKeyFile(keyFile, tenantId);
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await replaceFile(path, `${JSON.stringify({ format: DESTROYED_FORMAT })}\n`);
+    },
+  };
+}
+
+function memoryWorkspaceKeys(): WorkspaceKeyStore {
+  const keys = new Map<string, MasterKeys | 'destroyed'>();
+  return {
+    async load(tenantId, create) {
+      let found = keys.get(tenantId);
+      if (found === undefined && create) {
+        found = { primary: 1, keys: new Map([[1, new Secret(randomBytes(AES_256_KEY_BYTES))]]) };
+        keys.set(tenantId, found);
+      }
+      if (found === undefined) throw new KmsError(`local KMS: workspace ${tenantId} has no key`);
+      if (found === 'destroyed') throw new KmsError(`local KMS: the key of workspace ${tenantId} was destroyed`);
+      return found;
+    },
+    async destroy(tenantId) {
+      keys.set(tenantId, 'destroyed');
+    },
+  };
+}
+
+const header = (version: number) => {
+  const bytes = Buffer.alloc(HEADER_BYTES);
+  bytes.writeUInt8(CIPHERTEXT_FORMAT, 0);
+  bytes.writeUInt32BE(version, 1);
+  return bytes;
+};
+
+const withKey = <T>(secret: Secret, work: (key: Buffer) => T): T => {
+  const key = secret.reveal();
+  try {
+    return work(key);
+  } finally {
+    key.fill(0);
+  }
+};
+
+/** Wraps under one versioned key; `keys` is asked for its versions on every call. */
+function keyWrapper(keyName: string, keys: (forEncrypt: boolean) => Promise<MasterKeys>): KeyWrapper {
+  return {
+    keyName,
     async encrypt(plaintext, aad): Promise<WrappedKey> {
+      const master = await keys(true);
+      const primaryKey = master.keys.get(master.primary);
+      if (primaryKey === undefined) throw new KmsError(`local KMS key ${keyName} has no primary version`);
       const prefix = header(master.primary);
       const iv = randomIv();
       // The header is authenticated too, so a ciphertext cannot be relabelled as another version.
       const { ciphertext, tag } = withKey(primaryKey, (key) =>
         sealAesGcm(key, iv, plaintext, Buffer.concat([prefix, aad])),
       );
-      return { ciphertext: Buffer.concat([prefix, iv, ciphertext, tag]), keyVersion: versionName(master.primary) };
+      return {
+        ciphertext: Buffer.concat([prefix, iv, ciphertext, tag]),
+        keyVersion: versionName(keyName, master.primary),
+      };
     },
     async decrypt(wrapped, aad): Promise<Buffer> {
       const bytes = Buffer.from(wrapped);
@@ -100,7 +160,7 @@ function localKms(master: MasterKeys): LocalKms {
         throw new KmsError('local KMS decrypt failed: not a local KMS ciphertext');
       }
       const version = bytes.readUInt32BE(1);
-      const secret = master.keys.get(version);
+      const secret = (await keys(false)).keys.get(version);
       if (secret === undefined) throw new KmsError(`local KMS decrypt failed: version ${version} is not available`);
       const iv = bytes.subarray(HEADER_BYTES, HEADER_BYTES + GCM_IV_BYTES);
       const body = bytes.subarray(HEADER_BYTES + GCM_IV_BYTES, bytes.length - GCM_TAG_BYTES);
@@ -113,6 +173,23 @@ function localKms(master: MasterKeys): LocalKms {
         throw new KmsError('local KMS decrypt failed: the ciphertext or its AAD does not match', { cause: error });
       }
     },
+  };
+}
+
+function localKms(master: MasterKeys, workspaces: WorkspaceKeyStore): LocalKms {
+  if (!master.keys.has(master.primary)) {
+    throw new KmsError('local KMS key file names a primary version it does not hold');
+  }
+  const service = keyWrapper(LOCAL_KEY_NAME, async () => master);
+  return {
+    provider: 'local',
+    primaryVersion: versionName(LOCAL_KEY_NAME, master.primary),
+    ...service,
+    workspaceKey: (tenantId) => {
+      if (!isUuid(tenantId)) throw new KmsError('local KMS: a workspace key needs a workspace UUID');
+      return keyWrapper(workspaceKeyName(tenantId), (create) => workspaces.load(tenantId, create));
+    },
+    destroyWorkspaceKey: (tenantId) => workspaces.destroy(tenantId),
     async close() {},
   };
 }
@@ -144,7 +221,11 @@ async function readOrCreateKeyFile(path: string): Promise<MasterKeys> {
 }
 
 async function readKeyFile(path: string): Promise<MasterKeys> {
-  const info = await stat(path);
+  const info = await stat(path).catch((error: unknown) => {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new KmsError(`local KMS key file ${path} does not exist`);
+    throw error;
+  });
   if ((info.mode & 0o077) !== 0) {
     throw new KmsError(`local KMS key file ${path} must be readable by its owner only (chmod 600)`);
   }
@@ -153,6 +234,9 @@ async function readKeyFile(path: string): Promise<MasterKeys> {
     parsed = JSON.parse(await readFile(path, 'utf8'));
   } catch {
     throw new KmsError(`local KMS key file ${path} is not valid JSON`);
+  }
+  if ((parsed as { format?: unknown } | null)?.format === DESTROYED_FORMAT) {
+    throw new KmsError(`local KMS key ${path} was destroyed`);
   }
   const master = parseKeyFile(parsed);
   if (master === undefined) throw new KmsError(`local KMS key file ${path} is not a ${KEY_FILE_FORMAT} key file`);
@@ -190,24 +274,33 @@ function serialise(master: MasterKeys): string {
 }
 
 // Replaces the file in one step (a fresh 0600 file renamed over it), so a crash never leaves half a key file.
-async function writeKeyFile(path: string, master: MasterKeys): Promise<void> {
+async function replaceFile(path: string, content: string): Promise<void> {
   const temporary = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  await writeFile(temporary, serialise(master), { flag: 'wx', mode: 0o600 });
+  await writeFile(temporary, content, { flag: 'wx', mode: 0o600 });
   await rename(temporary, path);
 }
 
-/**
- * Rotation of the local master key: adds a random version and makes it the primary. Existing
- * wraps keep decrypting with their version; re-wrap them (keyring `rewrapAll`) before destroying it.
- * Running services pick the new version up when they next open the KMS.
- */
-export async function addLocalKmsVersion(path: string): Promise<string> {
+async function addVersion(path: string): Promise<number> {
   const master = await readKeyFile(path);
   const version = Math.max(...master.keys.keys()) + 1;
   const keys = new Map(master.keys);
   keys.set(version, new Secret(randomBytes(AES_256_KEY_BYTES)));
-  await writeKeyFile(path, { primary: version, keys });
-  return versionName(version);
+  await replaceFile(path, serialise({ primary: version, keys }));
+  return version;
+}
+
+/**
+ * Rotation of the local master key: adds a random version and makes it the primary. Existing
+ * wraps keep decrypting with their version; re-wrap them (`npm run keys -- rewrap`) before
+ * destroying it. Running services pick the new version up when they next open the KMS.
+ */
+export async function addLocalKmsVersion(keyFile: string): Promise<string> {
+  return versionName(LOCAL_KEY_NAME, await addVersion(keyFile));
+}
+
+/** Rotation of a workspace's own key, as Cloud KMS rotates each key on its schedule. */
+export async function addLocalWorkspaceKeyVersion(keyFile: string, tenantId: string): Promise<string> {
+  return versionName(workspaceKeyName(tenantId), await addVersion(localWorkspaceKeyFile(keyFile, tenantId)));
 }
 
 /** Destroys an old version: whatever it still wraps can never be unwrapped again. */
@@ -216,5 +309,5 @@ export async function destroyLocalKmsVersion(path: string, version: number): Pro
   if (version === master.primary) throw new KmsError('the primary version of the local KMS cannot be destroyed');
   const keys = new Map(master.keys);
   if (!keys.delete(version)) throw new KmsError(`local KMS version ${version} does not exist`);
-  await writeKeyFile(path, { primary: master.primary, keys });
+  await replaceFile(path, serialise({ primary: master.primary, keys }));
 }

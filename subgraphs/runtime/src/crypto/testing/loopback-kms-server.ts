@@ -9,10 +9,13 @@ import { crc32c } from '../crc32c.ts';
 
 /**
  * A stand-in for Google's Cloud KMS on loopback, for tests only: a gRPC server implementing
- * `google.cloud.kms.v1.KeyManagementService` Encrypt and Decrypt from the .proto files shipped in
- * `@google-cloud/kms`, so the real client library talks to it over real gRPC. It encrypts with
- * AES-256-GCM under keys it holds in memory, verifies request checksums and sets the `verified*`
- * flags as Cloud KMS does, and can be told to misbehave for the next few calls.
+ * `google.cloud.kms.v1.KeyManagementService` Encrypt, Decrypt, CreateCryptoKey,
+ * ListCryptoKeyVersions and DestroyCryptoKeyVersion from the .proto files shipped in
+ * `@google-cloud/kms`, so the real client library talks to it over real gRPC. It serves one key
+ * ring: the configured key and any key created in its ring. It encrypts with AES-256-GCM under
+ * keys it holds in memory, verifies request checksums and sets the `verified*` flags as Cloud KMS
+ * does, refuses versions scheduled for destruction, and can be told to misbehave for the next few
+ * calls.
  */
 export const loopbackKmsFaults = [
   /** Flips a byte of the received plaintext (encrypt) or ciphertext (decrypt), as a damaged request would. */
@@ -48,14 +51,16 @@ export interface ReceivedKmsRequest {
 export interface LoopbackKms {
   readonly host: string;
   readonly port: number;
-  /** The CryptoKey name it serves. */
+  /** The CryptoKey name it serves from the start; others can be created in its key ring. */
   readonly keyName: string;
+  /** The names of the CryptoKeys it holds. */
+  keyNames(): string[];
   readonly requests: readonly ReceivedKmsRequest[];
   /** The next `times` calls the fault applies to misbehave that way (default: every call). */
   inject(fault: LoopbackKmsFault, times?: number): void;
   clearFaults(): void;
-  /** Adds a key version and makes it the primary, as a Cloud KMS rotation does. */
-  rotate(): string;
+  /** Adds a version to a key (default: `keyName`) and makes it the primary, as a Cloud KMS rotation does. */
+  rotate(name?: string): string;
   stop(): Promise<void>;
 }
 
@@ -69,6 +74,24 @@ interface EncryptRequest {
   additionalAuthenticatedData: Buffer;
   plaintextCrc32c: Int64Value | null;
   additionalAuthenticatedDataCrc32c: Int64Value | null;
+}
+
+interface CreateCryptoKeyRequest {
+  parent: string;
+  cryptoKeyId: string;
+}
+
+interface NameRequest {
+  name: string;
+}
+
+interface ParentRequest {
+  parent: string;
+}
+
+interface ServedKey {
+  readonly versions: Map<number, { readonly material: Buffer; state: 'ENABLED' | 'DESTROY_SCHEDULED' }>;
+  primary: number;
 }
 
 interface DecryptRequest {
@@ -122,8 +145,19 @@ const flipFirstByte = (bytes: Buffer): Buffer => {
 export async function startLoopbackKms(
   keyName = 'projects/numezis-test/locations/europe-west6/keyRings/numezis/cryptoKeys/data-keys',
 ): Promise<LoopbackKms> {
-  const versions = new Map<number, Buffer>([[1, randomBytes(32)]]);
-  let primary = 1;
+  const keyRing = keyName.replace(/\/cryptoKeys\/[^/]+$/, '');
+  const newKey = (): ServedKey => ({
+    versions: new Map([[1, { material: randomBytes(32), state: 'ENABLED' as const }]]),
+    primary: 1,
+  });
+  const keys = new Map<string, ServedKey>([[keyName, newKey()]]);
+  const keyOf = (name: string): ServedKey => {
+    const key = keys.get(name);
+    if (key === undefined) throw new RpcError(status.NOT_FOUND, `CryptoKey ${name} not found.`);
+    return key;
+  };
+  const notEnabled = (name: string) =>
+    new RpcError(status.FAILED_PRECONDITION, `${name} is not enabled, current state is: DESTROY_SCHEDULED.`);
   const faults = new Map<LoopbackKmsFault, number>();
   const requests: ReceivedKmsRequest[] = [];
 
@@ -146,7 +180,10 @@ export async function startLoopbackKms(
   };
 
   const encrypt = (request: EncryptRequest) => {
-    if (request.name !== keyName) throw new RpcError(status.NOT_FOUND, `CryptoKey ${request.name} not found.`);
+    const key = keyOf(request.name);
+    const primary = key.primary;
+    const primaryVersion = key.versions.get(primary);
+    if (primaryVersion?.state !== 'ENABLED') throw notEnabled(`${request.name}/cryptoKeyVersions/${primary}`);
     const plaintext = take('corruptRequest') ? flipFirstByte(request.plaintext) : request.plaintext;
     const aad = request.additionalAuthenticatedData;
     const verifiedPlaintext = verifyChecksum('plaintext', plaintext, checksum(request.plaintextCrc32c));
@@ -158,13 +195,13 @@ export async function startLoopbackKms(
     const prefix = Buffer.alloc(4);
     prefix.writeUInt32BE(primary);
     const iv = randomIv();
-    const { ciphertext, tag } = sealAesGcm(versions.get(primary) ?? Buffer.alloc(0), iv, plaintext, aad);
+    const { ciphertext, tag } = sealAesGcm(primaryVersion.material, iv, plaintext, aad);
     let body: Buffer = Buffer.concat([prefix, iv, ciphertext, tag]);
     let bodyChecksum: number | undefined = crc32c(body);
     if (take('corruptCiphertext')) body = flipFirstByte(body);
     if (take('wrongCiphertextChecksum')) bodyChecksum = (crc32c(body) + 1) % 2 ** 32;
     if (take('missingCiphertextChecksum')) bodyChecksum = undefined;
-    const versionKey = take('wrongKeyName') ? keyName.replace(/[^/]+$/, 'someone-elses-key') : keyName;
+    const versionKey = take('wrongKeyName') ? request.name.replace(/[^/]+$/, 'someone-elses-key') : request.name;
     return {
       name: `${versionKey}/cryptoKeyVersions/${primary}`,
       ciphertext: body,
@@ -176,7 +213,7 @@ export async function startLoopbackKms(
   };
 
   const decrypt = (request: DecryptRequest) => {
-    if (request.name !== keyName) throw new RpcError(status.NOT_FOUND, `CryptoKey ${request.name} not found.`);
+    const served = keyOf(request.name);
     const body = take('corruptRequest') ? flipFirstByte(request.ciphertext) : request.ciphertext;
     verifyChecksum('ciphertext', body, checksum(request.ciphertextCrc32c));
     verifyChecksum(
@@ -186,8 +223,10 @@ export async function startLoopbackKms(
     );
     const failed = () => new RpcError(status.INVALID_ARGUMENT, 'Decryption failed: the ciphertext is invalid.');
     if (body.length < 4 + GCM_IV_BYTES + GCM_TAG_BYTES) throw failed();
-    const key = versions.get(body.readUInt32BE(0));
-    if (key === undefined) throw failed();
+    const version = served.versions.get(body.readUInt32BE(0));
+    if (version === undefined) throw failed();
+    if (version.state !== 'ENABLED') throw notEnabled(`${request.name}/cryptoKeyVersions/${body.readUInt32BE(0)}`);
+    const key = version.material;
     let plaintext: Buffer;
     try {
       plaintext = openAesGcm(
@@ -206,10 +245,46 @@ export async function startLoopbackKms(
     return {
       plaintext,
       plaintextCrc32c: { value: String(plaintextChecksum) },
-      usedPrimary: body.readUInt32BE(0) === primary,
+      usedPrimary: body.readUInt32BE(0) === served.primary,
       protectionLevel: 'SOFTWARE',
     };
   };
+
+  const createCryptoKey = (request: CreateCryptoKeyRequest) => {
+    if (request.parent !== keyRing) throw new RpcError(status.NOT_FOUND, `KeyRing ${request.parent} not found.`);
+    const name = `${keyRing}/cryptoKeys/${request.cryptoKeyId}`;
+    if (keys.has(name)) throw new RpcError(status.ALREADY_EXISTS, `CryptoKey ${name} already exists.`);
+    keys.set(name, newKey());
+    return { name, purpose: 'ENCRYPT_DECRYPT', primary: { name: `${name}/cryptoKeyVersions/1`, state: 'ENABLED' } };
+  };
+
+  const listCryptoKeyVersions = (request: ParentRequest) => {
+    const versions = [...keyOf(request.parent).versions].map(([number, version]) => ({
+      name: `${request.parent}/cryptoKeyVersions/${number}`,
+      state: version.state,
+    }));
+    return { cryptoKeyVersions: versions, nextPageToken: '', totalSize: versions.length };
+  };
+
+  const destroyCryptoKeyVersion = (request: NameRequest) => {
+    const match = /^(.*)\/cryptoKeyVersions\/([0-9]+)$/.exec(request.name);
+    const version = match === null ? undefined : keyOf(match[1] ?? '').versions.get(Number(match[2]));
+    if (version === undefined) throw new RpcError(status.NOT_FOUND, `CryptoKeyVersion ${request.name} not found.`);
+    version.state = 'DESTROY_SCHEDULED';
+    return { name: request.name, state: version.state };
+  };
+
+  /** A call that is not recorded among `requests` (they are the Encrypt and Decrypt calls). */
+  const plain =
+    <Request, Response>(handle: (request: Request) => Response) =>
+    (call: ServerUnaryCall<Request, Response>, callback: sendUnaryData<Response>) => {
+      try {
+        callback(null, handle(call.request));
+      } catch (error) {
+        if (error instanceof RpcError) callback({ code: error.code, details: error.message });
+        else callback({ code: status.INTERNAL, details: 'loopback KMS failed' });
+      }
+    };
 
   const unary =
     <Request extends { name: string }, Response>(
@@ -229,6 +304,9 @@ export async function startLoopbackKms(
 
   const server = new Server();
   server.addService(serviceDefinition(), {
+    CreateCryptoKey: plain(createCryptoKey),
+    ListCryptoKeyVersions: plain(listCryptoKeyVersions),
+    DestroyCryptoKeyVersion: plain(destroyCryptoKeyVersion),
     Encrypt: unary<EncryptRequest, ReturnType<typeof encrypt>>('encrypt', encrypt, (request) => {
       const plaintextCrc32c = checksum(request.plaintextCrc32c);
       const aadCrc32c = checksum(request.additionalAuthenticatedDataCrc32c);
@@ -264,10 +342,12 @@ export async function startLoopbackKms(
     clearFaults() {
       faults.clear();
     },
-    rotate() {
-      primary = Math.max(...versions.keys()) + 1;
-      versions.set(primary, randomBytes(32));
-      return `${keyName}/cryptoKeyVersions/${primary}`;
+    keyNames: () => [...keys.keys()],
+    rotate(name = keyName) {
+      const key = keyOf(name);
+      key.primary = Math.max(...key.versions.keys()) + 1;
+      key.versions.set(key.primary, { material: randomBytes(32), state: 'ENABLED' });
+      return `${name}/cryptoKeyVersions/${key.primary}`;
     },
     stop: () =>
       new Promise<void>((resolve) => {
