@@ -15,6 +15,13 @@ import {
 } from '@numezis/runtime';
 import type { GatewayConfig } from './config.ts';
 import { registerDocumentTransfers } from './document-transfers.ts';
+import { registerSecurityTxt } from './edge/security-txt.ts';
+import {
+  createHttpsRedirectServer,
+  readTlsFiles,
+  registerProxiedHttpsRedirect,
+  registerSecurityHeaders,
+} from './edge/transport.ts';
 import { withEarlyRefusal } from './early-refusal.ts';
 import { createHealthCheck } from './health.ts';
 import { createGatewayContext, portfolioHeader, workspaceHeader } from './request-context.ts';
@@ -27,6 +34,8 @@ import { loadSupergraph } from './supergraph.ts';
 
 export interface Gateway {
   readonly app: FastifyInstance;
+  /** With TLS and GATEWAY_HTTP_REDIRECT_PORT: the plain HTTP listener that redirects to HTTPS. */
+  readonly httpsRedirect: FastifyInstance | null;
   close(): Promise<void>;
 }
 
@@ -41,13 +50,18 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const signer = createContextSigner({ key: config.signingKey, clock: config.clock });
   const fetcher = createSubgraphFetcher({ timeoutMs: config.subgraphTimeoutMs });
 
+  const production = config.environment === 'production';
   const app = createHttpServer({
     service: 'gateway',
     logLevel: config.logLevel,
     requestTimeoutMs: config.requestTimeoutMs,
     bodyLimitBytes: config.bodyLimitBytes,
     trustProxy: config.trustProxy.length === 0 ? false : [...config.trustProxy],
+    ...(config.tls === null ? {} : { tls: await readTlsFiles(config.tls) }),
   });
+  registerSecurityHeaders(app, { production });
+  if (config.trustProxy.length > 0) registerProxiedHttpsRedirect(app);
+  registerSecurityTxt(app, () => config.clock.now());
 
   const urls = new Map(supergraph.subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
   const identityUrl = urls.get('identity');
@@ -65,7 +79,6 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       new SignedDataSource({ name, url: urls.get(name) ?? url ?? '', fetcher: fetcher.fetch, log: app.log }),
   });
 
-  const production = config.environment === 'production';
   const server = new ApolloServer<GatewayContext>({
     // Without authentication (development only, refused in production) there is no AccessMode to
     // decide on, and the gateway may serve a supergraph of subgraphs the registry does not describe.
@@ -75,6 +88,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
         : withEarlyRefusal(gateway, { denials: createAccessDenials(app.log, 'gateway') }),
     logger: app.log,
     introspection: !production,
+    // No "Did you mean …?" field names in production: they would map the schema for a caller.
+    hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: false,
     formatError: maskingFormatError(app.log),
     plugins: [
@@ -134,10 +149,17 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     });
   }
   await app.ready();
+  const httpsRedirect =
+    config.httpRedirectPort === null
+      ? null
+      : createHttpsRedirectServer({ httpsPort: config.port, logLevel: config.logLevel });
+  await httpsRedirect?.ready();
 
   return {
     app,
+    httpsRedirect,
     async close() {
+      await httpsRedirect?.close();
       await app.close();
       await fetcher.close();
     },

@@ -51,4 +51,22 @@ describe('gateway configuration', () => {
       problemsOf({ CONTEXT_SIGNING_KEY: 'k1:tooshort' }).some((problem) => problem.startsWith('CONTEXT_SIGNING_KEY')),
     );
   });
+
+  it('takes a certificate and key together, and a redirect port only with them', () => {
+    const tls = { GATEWAY_TLS_CERT_FILE: '/etc/tls/cert.pem', GATEWAY_TLS_KEY_FILE: '/etc/tls/key.pem' };
+    const config = readGatewayConfig({ ...base, ...tls, GATEWAY_HTTP_REDIRECT_PORT: '8080' });
+    assert.deepEqual(config.tls, { certFile: '/etc/tls/cert.pem', keyFile: '/etc/tls/key.pem' });
+    assert.equal(config.httpRedirectPort, 8080);
+    assert.equal(readGatewayConfig(base).tls, null);
+    assert.ok(
+      problemsOf({ ...base, GATEWAY_TLS_CERT_FILE: '/etc/tls/cert.pem' }).some((problem) =>
+        problem.startsWith('GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE'),
+      ),
+    );
+    assert.ok(
+      problemsOf({ ...base, GATEWAY_HTTP_REDIRECT_PORT: '8080' }).some((problem) =>
+        problem.startsWith('GATEWAY_HTTP_REDIRECT_PORT'),
+      ),
+    );
+  });
 });

@@ -25,6 +25,10 @@ export interface GatewayConfig extends CommonConfig {
   readonly trustProxy: readonly string[];
   /** Browser origins allowed to send credentialed requests (CORS); none by default. */
   readonly corsOrigins: readonly string[];
+  /** Serve HTTPS (TLS 1.3 only) with these PEM files; plain HTTP when null (behind a TLS-terminating proxy). */
+  readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
+  /** With TLS: a plain HTTP port whose every request is redirected to HTTPS on the same host. */
+  readonly httpRedirectPort: number | null;
   readonly shutdownTimeoutMs: number;
 }
 
@@ -69,6 +73,18 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     }
   }
 
+  const certFile = reader.string('GATEWAY_TLS_CERT_FILE');
+  const keyFile = reader.string('GATEWAY_TLS_KEY_FILE');
+  if ((certFile === undefined) !== (keyFile === undefined)) {
+    reader.problem('GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE must be set together');
+  }
+  const tls = certFile !== undefined && keyFile !== undefined ? { certFile, keyFile } : null;
+  const redirectText = reader.string('GATEWAY_HTTP_REDIRECT_PORT');
+  const httpRedirectPort = redirectText === undefined ? null : reader.port('GATEWAY_HTTP_REDIRECT_PORT', 0);
+  if (httpRedirectPort !== null && tls === null) {
+    reader.problem('GATEWAY_HTTP_REDIRECT_PORT needs GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE');
+  }
+
   return reader.finish({
     ...common,
     host: reader.string('GATEWAY_HOST', '127.0.0.1') ?? '127.0.0.1',
@@ -82,6 +98,8 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     bodyLimitBytes: reader.int('GATEWAY_BODY_LIMIT_BYTES', 1024 * 1024, { min: 1024, max: 16 * 1024 * 1024 }),
     trustProxy,
     corsOrigins,
+    tls,
+    httpRedirectPort,
     shutdownTimeoutMs: reader.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 120_000 }),
   });
 }

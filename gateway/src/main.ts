@@ -10,7 +10,10 @@ await runService(
     shutdownTimeoutMs = config.shutdownTimeoutMs;
     const gateway = await createGateway(config);
     const address = await listen(gateway.app, config.host, config.port, 'GATEWAY_PORT');
-    gateway.app.log.info({ address, authMode: config.authMode }, 'gateway ready');
+    if (gateway.httpsRedirect !== null && config.httpRedirectPort !== null) {
+      await listen(gateway.httpsRedirect, config.host, config.httpRedirectPort, 'GATEWAY_HTTP_REDIRECT_PORT');
+    }
+    gateway.app.log.info({ address, authMode: config.authMode, tls: config.tls !== null }, 'gateway ready');
     return gateway;
   },
   () => shutdownTimeoutMs,

@@ -11,6 +11,8 @@ export interface HttpOptions {
   readonly bodyLimitBytes?: number;
   /** Proxies whose X-Forwarded-For is believed; none by default, so the peer address is the client. */
   readonly trustProxy?: boolean | string | string[];
+  /** Serve HTTPS with this certificate and key, TLS 1.3 only. */
+  readonly tls?: { readonly cert: Buffer; readonly key: Buffer };
 }
 
 /**
@@ -19,7 +21,10 @@ export interface HttpOptions {
  * happens before GraphQL runs (bad JSON, oversized body, unknown route), never HTML or a stack.
  */
 export function createHttpServer(options: HttpOptions): FastifyInstance {
+  // Typed as the plain server: routes and hooks are the same either way.
+  const https = options.tls === undefined ? {} : { https: { ...options.tls, minVersion: 'TLSv1.3' as const } };
   const app = Fastify({
+    ...https,
     logger: loggerOptions(options.service, options.logLevel),
     genReqId: () => randomUUID(),
     logController: new LogController({
