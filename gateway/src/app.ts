@@ -15,6 +15,7 @@ import {
 } from '@numezis/runtime';
 import type { GatewayConfig } from './config.ts';
 import { registerDocumentTransfers } from './document-transfers.ts';
+import { limitFormatError, operationLimitsRule, registerDocumentSizeLimit } from './edge/operation-limits.ts';
 import { registerSecurityTxt } from './edge/security-txt.ts';
 import {
   createHttpsRedirectServer,
@@ -79,6 +80,9 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       new SignedDataSource({ name, url: urls.get(name) ?? url ?? '', fetcher: fetcher.fetch, log: app.log }),
   });
 
+  const limitFormatted = limitFormatError(!production);
+  const maskFormatted = maskingFormatError(app.log);
+  registerDocumentSizeLimit(app, config.limits, !production);
   const server = new ApolloServer<GatewayContext>({
     // Without authentication (development only, refused in production) there is no AccessMode to
     // decide on, and the gateway may serve a supergraph of subgraphs the registry does not describe.
@@ -91,7 +95,10 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     // No "Did you mean …?" field names in production: they would map the schema for a caller.
     hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: false,
-    formatError: maskingFormatError(app.log),
+    // Limits are checked before planning: a refused operation reaches no subgraph and runs no resolver.
+    validationRules: [operationLimitsRule(config.limits, !production)],
+    parseOptions: { maxTokens: config.limits.maxTokens },
+    formatError: (formatted, error) => maskFormatted(limitFormatted(formatted), error),
     plugins: [
       fastifyApolloDrainPlugin(app),
       requestIdPlugin<GatewayContext>((context) => context.forwarded.requestId),

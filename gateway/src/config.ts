@@ -1,6 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { createConfigReader, parseSigningKey, readCommonConfig } from '@numezis/runtime';
 import type { CommonConfig, Env, SigningKey } from '@numezis/runtime';
+import { defaultOperationLimits } from './edge/operation-limits.ts';
+import type { OperationLimits } from './edge/operation-limits.ts';
 
 export const authModes = ['session', 'off'] as const;
 /**
@@ -29,6 +31,8 @@ export interface GatewayConfig extends CommonConfig {
   readonly tls: { readonly certFile: string; readonly keyFile: string } | null;
   /** With TLS: a plain HTTP port whose every request is redirected to HTTPS on the same host. */
   readonly httpRedirectPort: number | null;
+  /** What one operation may ask for (GATEWAY_MAX_*). */
+  readonly limits: OperationLimits;
   readonly shutdownTimeoutMs: number;
 }
 
@@ -85,6 +89,18 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     reader.problem('GATEWAY_HTTP_REDIRECT_PORT needs GATEWAY_TLS_CERT_FILE and GATEWAY_TLS_KEY_FILE');
   }
 
+  const d = defaultOperationLimits;
+  const limits: OperationLimits = {
+    maxDepth: reader.int('GATEWAY_MAX_DEPTH', d.maxDepth, { min: 2, max: 100 }),
+    maxAliases: reader.int('GATEWAY_MAX_ALIASES', d.maxAliases, { min: 0, max: 1000 }),
+    maxDirectives: reader.int('GATEWAY_MAX_DIRECTIVES', d.maxDirectives, { min: 0, max: 1000 }),
+    maxTokens: reader.int('GATEWAY_MAX_TOKENS', d.maxTokens, { min: 100, max: 1_000_000 }),
+    maxCost: reader.int('GATEWAY_MAX_COST', d.maxCost, { min: 10, max: 100_000_000 }),
+    maxDocumentBytes: reader.int('GATEWAY_MAX_DOCUMENT_BYTES', d.maxDocumentBytes, { min: 256, max: 1024 * 1024 }),
+    defaultListSize: d.defaultListSize,
+    maxListSize: d.maxListSize,
+  };
+
   return reader.finish({
     ...common,
     host: reader.string('GATEWAY_HOST', '127.0.0.1') ?? '127.0.0.1',
@@ -100,6 +116,7 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     corsOrigins,
     tls,
     httpRedirectPort,
+    limits,
     shutdownTimeoutMs: reader.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 120_000 }),
   });
 }

@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { composeServices } from '@apollo/composition';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { buildSchema, parse, validate } from 'graphql';
+import { generateContextKeyPair } from '@numezis/runtime';
+import { createGateway } from '../app.ts';
+import type { Gateway } from '../app.ts';
+import { readGatewayConfig } from '../config.ts';
+import { defaultOperationLimits, operationLimitsRule } from './operation-limits.ts';
+
+const typeDefs = parse(`
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  type Product @key(fields: "upc") { upc: String! name: String! parent: Product related: [Product!]! }
+  type Query { topProducts(first: Int): [Product!]! product: Product }
+`);
+const table = { upc: '1', name: 'Table' };
+
+interface Answer {
+  readonly status: number;
+  readonly body: {
+    data?: unknown;
+    errors?: { message: string; extensions?: { code?: string; limit?: string } }[];
+  };
+}
+
+describe('operation limits at the gateway', () => {
+  let subgraph: ApolloServer;
+  let gateway: Gateway;
+  let dir: string;
+  let subgraphCalls = 0;
+
+  before(async () => {
+    subgraph = new ApolloServer({
+      schema: buildSubgraphSchema({
+        typeDefs,
+        resolvers: {
+          Query: { topProducts: () => [table], product: () => table },
+          Product: { parent: () => table, related: () => [table] },
+        },
+      }),
+      plugins: [{ requestDidStart: async () => void subgraphCalls++ }],
+    });
+    const { url } = await startStandaloneServer(subgraph, { listen: { host: '127.0.0.1', port: 0 } });
+    const composition = composeServices([{ name: 'products', url, typeDefs }]);
+    assert.equal(composition.errors, undefined);
+    dir = await mkdtemp(join(tmpdir(), 'limits-'));
+    await writeFile(join(dir, 'supergraph.graphql'), composition.supergraphSdl ?? '');
+    gateway = await createGateway(
+      readGatewayConfig({
+        CONTEXT_SIGNING_KEY: generateContextKeyPair('k1').signingKey,
+        GATEWAY_SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
+        GATEWAY_AUTH_MODE: 'off',
+        LOG_LEVEL: 'warn',
+      }),
+    );
+  });
+  after(async () => {
+    await gateway?.close();
+    await subgraph?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const post = async (payload: unknown): Promise<Answer> => {
+    const response = await gateway.app.inject({
+      method: 'POST',
+      url: '/graphql',
+      headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify(payload),
+    });
+    return { status: response.statusCode, body: response.json() };
+  };
+
+  /** Sends a refused operation and checks that nothing behind the gateway was asked. */
+  const refused = async (query: string, limit: string, status = 400) => {
+    const before = subgraphCalls;
+    const answer = await post({ query });
+    assert.equal(answer.status, status, JSON.stringify(answer.body));
+    assert.equal(answer.body.data, undefined);
+    assert.deepEqual(
+      answer.body.errors?.map((error) => error.extensions?.code),
+      ['OPERATION_LIMIT_EXCEEDED'],
+      JSON.stringify(answer.body),
+    );
+    assert.equal(answer.body.errors?.[0]?.extensions?.limit, limit);
+    assert.equal(subgraphCalls, before, 'no subgraph was asked');
+    return answer;
+  };
+
+  const nested = (levels: number) => `{ product { ${'parent { '.repeat(levels)}name${' }'.repeat(levels)} } }`;
+
+  it('answers an operation within every limit', async () => {
+    const before = subgraphCalls;
+    const answer = await post({ query: nested(9) });
+    assert.equal(answer.status, 200, JSON.stringify(answer.body));
+    assert.equal(answer.body.errors, undefined);
+    assert.ok(subgraphCalls > before);
+  });
+
+  it('refuses an operation nested deeper than the limit, through fragments too', async () => {
+    const answer = await refused(nested(11), 'depth');
+    // Outside production the message says by how much, to help a developer.
+    assert.match(answer.body.errors?.[0]?.message ?? '', /depth limit: 13 > 12/);
+    const viaFragments = `
+      query { product { ...Deep } }
+      fragment Deep on Product { parent { parent { parent { ...Deeper } } } }
+      fragment Deeper on Product { parent { parent { parent { parent { parent { parent { parent { parent { name } } } } } } } } }`;
+    await refused(viaFragments, 'depth');
+  });
+
+  it('refuses too many aliases and too many directives', async () => {
+    const aliases = Array.from({ length: 31 }, (_, index) => `a${index}: product { name }`).join(' ');
+    await refused(`{ ${aliases} }`, 'aliases');
+    // The same field again merges into one, so each directive stands at a location of its own.
+    const directives = Array.from({ length: 31 }, () => 'name @include(if: true)').join(' ');
+    await refused(`{ product { ${directives} } }`, 'directives');
+  });
+
+  it('refuses an operation whose estimated cost is over the limit, counting list sizes', async () => {
+    // 200 products × 50 related × 50 related: far more than a response should hold.
+    await refused('{ topProducts(first: 200) { related { related { name } } } }', 'cost');
+    // A variable page size counts as the largest page.
+    const before = subgraphCalls;
+    const answer = await post({
+      query: 'query ($n: Int) { topProducts(first: $n) { related { related { name } } } }',
+      variables: { n: 1 },
+    });
+    assert.equal(answer.body.errors?.[0]?.extensions?.limit, 'cost');
+    assert.equal(subgraphCalls, before);
+    // Small pages of the same shape pass.
+    assert.equal((await post({ query: '{ topProducts(first: 10) { related { related { name } } } }' })).status, 200);
+  });
+
+  it('refuses a document over the token or size limit before parsing it all', async () => {
+    await refused(`{ ${'a '.repeat(5_100)}}`, 'tokens');
+    const padding = `# ${'x'.repeat(33 * 1024)}\n`;
+    await refused(`${padding}{ product { name } }`, 'size', 413);
+  });
+
+  it('refuses batched requests and never loops on a fragment cycle', async () => {
+    const before = subgraphCalls;
+    const batch = await post([{ query: '{ product { name } }' }, { query: '{ product { name } }' }]);
+    assert.equal(batch.status, 400);
+    const cycle = await post({
+      query: 'query { product { ...A } } fragment A on Product { related { ...B } } fragment B on Product { ...A }',
+    });
+    assert.equal(cycle.status, 400);
+    assert.equal(cycle.body.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
+    assert.equal(subgraphCalls, before);
+  });
+});
+
+describe('operation limits in production', () => {
+  it('name the limit but never its value', () => {
+    const schema = buildSchema('type Query { node: Node } type Node { child: Node name: String }');
+    const deep = parse(`{ node { ${'child { '.repeat(13)}name${' }'.repeat(13)} } }`);
+    const [error] = validate(schema, deep, [operationLimitsRule(defaultOperationLimits, false)]);
+    assert.equal(error?.message, 'The operation exceeds the depth limit');
+    assert.deepEqual(error?.extensions, { code: 'OPERATION_LIMIT_EXCEEDED', limit: 'depth' });
+  });
+});
