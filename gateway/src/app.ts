@@ -16,7 +16,9 @@ import {
 import type { GatewayConfig } from './config.ts';
 import { registerDocumentTransfers } from './document-transfers.ts';
 import { limitFormatError, operationLimitsRule, registerDocumentSizeLimit } from './edge/operation-limits.ts';
+import { createRateLimiter, registerIpRateLimit } from './edge/rate-limits.ts';
 import { registerSecurityTxt } from './edge/security-txt.ts';
+import { memoryState, openRedisState } from './edge/shared-state.ts';
 import {
   createHttpsRedirectServer,
   readTlsFiles,
@@ -63,6 +65,10 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   registerSecurityHeaders(app, { production });
   if (config.trustProxy.length > 0) registerProxiedHttpsRedirect(app);
   registerSecurityTxt(app, () => config.clock.now());
+  const state =
+    config.redisUrl === null ? memoryState(() => config.clock.now()) : await openRedisState(config.redisUrl);
+  const rateLimiter = createRateLimiter(state, config.rateLimits, app.log, () => undefined);
+  registerIpRateLimit(app, rateLimiter);
 
   const urls = new Map(supergraph.subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
   const identityUrl = urls.get('identity');
@@ -137,7 +143,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     path: '/graphql',
     method: ['GET', 'POST'],
     context: async (request) =>
-      createGatewayContext(request, { authMode: config.authMode, signer, resolveSession, resolveApiKey }),
+      createGatewayContext(request, { authMode: config.authMode, signer, resolveSession, resolveApiKey, rateLimiter }),
   });
   // File uploads and downloads need a caller, so there are none without authentication.
   const documentsUrl = urls.get('documents');
@@ -151,6 +157,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
           signer,
           resolveSession,
           resolveApiKey,
+          rateLimiter,
           ...(workspaceId === undefined ? {} : { workspaceId }),
         }),
     });
@@ -169,6 +176,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       await httpsRedirect?.close();
       await app.close();
       await fetcher.close();
+      await state.close();
     },
   };
 }

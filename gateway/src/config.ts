@@ -3,6 +3,8 @@ import { createConfigReader, parseSigningKey, readCommonConfig } from '@numezis/
 import type { CommonConfig, Env, SigningKey } from '@numezis/runtime';
 import { defaultOperationLimits } from './edge/operation-limits.ts';
 import type { OperationLimits } from './edge/operation-limits.ts';
+import { defaultRateLimits } from './edge/rate-limits.ts';
+import type { RateLimits } from './edge/rate-limits.ts';
 
 export const authModes = ['session', 'off'] as const;
 /**
@@ -33,6 +35,10 @@ export interface GatewayConfig extends CommonConfig {
   readonly httpRedirectPort: number | null;
   /** What one operation may ask for (GATEWAY_MAX_*). */
   readonly limits: OperationLimits;
+  /** Shared state for all replicas (rate limits, persisted query cache); memory when null. */
+  readonly redisUrl: string | null;
+  /** Requests per minute (GATEWAY_RATE_LIMIT_*). */
+  readonly rateLimits: RateLimits;
   readonly shutdownTimeoutMs: number;
 }
 
@@ -101,6 +107,22 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     maxListSize: d.maxListSize,
   };
 
+  const redisUrl = reader.string('REDIS_URL') ?? null;
+  if (redisUrl !== null && !/^rediss?:\/\/\S+$/.test(redisUrl))
+    reader.problem('REDIS_URL must be a redis:// or rediss:// URL');
+  if (redisUrl === null && common.environment === 'production') {
+    // Counters and caches in one process's memory would let each replica count on its own.
+    reader.problem('REDIS_URL is required when NODE_ENV=production');
+  }
+  const rateLimits: RateLimits = {
+    perIp: reader.int('GATEWAY_RATE_LIMIT_PER_IP', defaultRateLimits.perIp, { min: 1, max: 10_000_000 }),
+    perApiKey: reader.int('GATEWAY_RATE_LIMIT_PER_API_KEY', defaultRateLimits.perApiKey, { min: 1, max: 10_000_000 }),
+    perWorkspace: reader.int('GATEWAY_RATE_LIMIT_PER_WORKSPACE', defaultRateLimits.perWorkspace, {
+      min: 1,
+      max: 10_000_000,
+    }),
+  };
+
   return reader.finish({
     ...common,
     host: reader.string('GATEWAY_HOST', '127.0.0.1') ?? '127.0.0.1',
@@ -117,6 +139,8 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     tls,
     httpRedirectPort,
     limits,
+    redisUrl,
+    rateLimits,
     shutdownTimeoutMs: reader.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 120_000 }),
   });
 }

@@ -111,9 +111,14 @@ async function admit(
     context = await transfer.authenticate(request, isUuid(workspaceId) ? workspaceId : undefined);
   } catch (error) {
     if (!(error instanceof GraphQLError)) throw error;
-    const { code, http } = error.extensions as { code?: ErrorCodeType; http?: { status?: number } };
+    const { code, http, ...details } = error.extensions as {
+      code?: ErrorCodeType;
+      http?: { status?: number; headers?: Map<string, string> };
+    };
     if (code === undefined) throw error;
-    reply.status(http?.status ?? 500).send(errorBody(code, error.message, request.id));
+    // Headers the refusal asks for (Retry-After of a rate limit) go out as Apollo would send them.
+    for (const [name, value] of http?.headers ?? []) reply.header(name, value);
+    reply.status(http?.status ?? 500).send(errorBody(code, error.message, request.id, details));
     return null;
   }
   if (context.staleSession) reply.header('set-cookie', clearSessionCookie());

@@ -2,6 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import { anonymousContext, clientError, ErrorCode, isUuid, requestTokenCache, tenantIdOf } from '@numezis/runtime';
 import type { ContextSigner, ForwardedContext } from '@numezis/runtime';
 import type { AuthMode } from './config.ts';
+import { checkCallerRateLimits } from './edge/rate-limits.ts';
+import type { RateLimiter } from './edge/rate-limits.ts';
 import { readSessionCookie } from './session-cookie.ts';
 import type { SessionInstruction } from './session-cookie.ts';
 import type { ApiKeyResolver, SessionResolver } from './session-resolver.ts';
@@ -31,6 +33,8 @@ export async function createGatewayContext(
     resolveApiKey: ApiKeyResolver | null;
     /** The workspace a URL names (upload and download links); a header naming another is refused. */
     workspaceId?: string;
+    /** Counts the request against its API key's and workspace's limits once they are known. */
+    rateLimiter?: RateLimiter;
   },
 ): Promise<GatewayContext> {
   const userAgent = request.headers['user-agent'];
@@ -75,6 +79,7 @@ export async function createGatewayContext(
     if (resolved === null) staleSession = true;
     else forwarded = resolved;
   }
+  if (options.rateLimiter !== undefined) await checkCallerRateLimits(options.rateLimiter, forwarded);
   return {
     forwarded,
     tokenFor: requestTokenCache(options.signer, forwarded),

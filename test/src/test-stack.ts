@@ -60,7 +60,14 @@ export async function startTestStack(
       serviceEnv: {
         ...options.serviceEnv,
         // Tests name their client address in X-Forwarded-For, so per-IP limits stay per test.
-        gateway: { GATEWAY_TRUST_PROXY: '127.0.0.1', ...options.serviceEnv?.gateway },
+        gateway: {
+          GATEWAY_TRUST_PROXY: '127.0.0.1',
+          // The whole suite comes from one machine: rate limits are tested on a stack of their own.
+          GATEWAY_RATE_LIMIT_PER_IP: '1000000',
+          GATEWAY_RATE_LIMIT_PER_API_KEY: '1000000',
+          GATEWAY_RATE_LIMIT_PER_WORKSPACE: '1000000',
+          ...options.serviceEnv?.gateway,
+        },
         identity: { IDENTITY_MAIL_OUTBOX_DIR: outboxDir, ...options.serviceEnv?.identity },
         documents: { DOCUMENTS_BLOB_DIR: blobDir, ...options.serviceEnv?.documents },
       },

@@ -151,7 +151,10 @@ describe('the gateway behind a TLS-terminating load balancer', () => {
 describe('the gateway in production posture', () => {
   let gateway: Gateway;
   before(async () => {
-    gateway = await gatewayWith({ NODE_ENV: 'production' });
+    gateway = await gatewayWith({
+      NODE_ENV: 'production',
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    });
   });
   after(() => gateway?.close());
 

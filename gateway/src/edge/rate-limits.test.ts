@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { composeServices } from '@apollo/composition';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import { generateContextKeyPair, manualClock } from '@numezis/runtime';
+import { createGateway } from '../app.ts';
+import type { Gateway } from '../app.ts';
+import { readGatewayConfig } from '../config.ts';
+import { memoryState, openRedisState } from './shared-state.ts';
+import type { SharedState } from './shared-state.ts';
+
+// Tests meet the real Redis of this machine (and of CI, which starts it).
+const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+describe('shared state', () => {
+  const clock = manualClock(1_000_000);
+  let redis: SharedState;
+  before(async () => {
+    redis = await openRedisState(redisUrl);
+  });
+  after(() => redis?.close());
+
+  for (const kind of ['memory', 'redis'] as const) {
+    it(`${kind}: counts hits per fixed window and keeps values until their TTL`, async () => {
+      const state = kind === 'redis' ? redis : memoryState(() => clock.now());
+      const key = `test:${randomUUID()}`;
+      assert.equal((await state.hit(key, 60_000)).count, 1);
+      assert.equal((await state.hit(key, 60_000)).count, 2);
+      const third = await state.hit(key, 60_000);
+      assert.equal(third.count, 3);
+      assert.ok(third.resetInMs > 0 && third.resetInMs <= 60_000, String(third.resetInMs));
+      assert.equal((await state.hit(`${key}:other`, 60_000)).count, 1);
+      await state.set(`${key}:doc`, 'query { x }', 60_000);
+      assert.equal(await state.get(`${key}:doc`), 'query { x }');
+      assert.equal(await state.get(`${key}:missing`), undefined);
+    });
+  }
+
+  it('memory: a window ends and entries stay bounded', async () => {
+    const state = memoryState(() => clock.now(), 3);
+    await state.hit('a', 1_000);
+    await state.hit('a', 1_000);
+    clock.advance(1_001);
+    assert.equal((await state.hit('a', 1_000)).count, 1);
+    for (const key of ['b', 'c', 'd']) await state.set(key, key, 10_000);
+    // Four keys in a store of three: the oldest ('a') went.
+    assert.equal((await state.hit('a', 1_000)).count, 1);
+    assert.equal(await state.get('b'), undefined);
+  });
+
+  it('refuses to start on a Redis it cannot reach, naming REDIS_URL', async () => {
+    await assert.rejects(openRedisState('redis://127.0.0.1:1'), /REDIS_URL/);
+  });
+});
+
+const typeDefs = parse(`
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+  type Query { hello: String }
+`);
+
+describe('the per-address rate limit, shared by gateway replicas through Redis', () => {
+  let subgraph: ApolloServer;
+  let replicas: Gateway[] = [];
+  let dir: string;
+  let subgraphCalls = 0;
+
+  before(async () => {
+    subgraph = new ApolloServer({
+      schema: buildSubgraphSchema({ typeDefs, resolvers: { Query: { hello: () => 'Grüezi' } } }),
+      plugins: [{ requestDidStart: async () => void subgraphCalls++ }],
+    });
+    const { url } = await startStandaloneServer(subgraph, { listen: { host: '127.0.0.1', port: 0 } });
+    const composition = composeServices([{ name: 'hello', url, typeDefs }]);
+    dir = await mkdtemp(join(tmpdir(), 'rate-'));
+    await writeFile(join(dir, 'supergraph.graphql'), composition.supergraphSdl ?? '');
+    const env = {
+      CONTEXT_SIGNING_KEY: generateContextKeyPair('k1').signingKey,
+      GATEWAY_SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
+      GATEWAY_AUTH_MODE: 'off',
+      GATEWAY_TRUST_PROXY: '127.0.0.1',
+      GATEWAY_RATE_LIMIT_PER_IP: '5',
+      REDIS_URL: redisUrl,
+      LOG_LEVEL: 'warn',
+    };
+    replicas = [await createGateway(readGatewayConfig(env)), await createGateway(readGatewayConfig(env))];
+  });
+  after(async () => {
+    for (const replica of replicas) await replica.close();
+    await subgraph?.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const ask = (replica: Gateway | undefined, ip: string) => {
+    assert.ok(replica !== undefined);
+    return replica.app.inject({
+      method: 'POST',
+      url: '/graphql',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': ip },
+      payload: JSON.stringify({ query: '{ hello }' }),
+    });
+  };
+
+  it('counts one address across replicas and answers 429 with Retry-After, reaching nothing behind', async () => {
+    // Documentation addresses of their own per run, so earlier runs' counters do not count.
+    const documentationAddress = () => `2001:db8::${randomUUID().slice(0, 4)}:${randomUUID().slice(0, 4)}`;
+    const ip = documentationAddress();
+    const other = documentationAddress();
+    await Promise.all([
+      (async () => {
+        for (let index = 0; index < 3; index++) assert.equal((await ask(replicas[0], ip)).statusCode, 200);
+      })(),
+      (async () => {
+        for (let index = 0; index < 2; index++) assert.equal((await ask(replicas[1], ip)).statusCode, 200);
+      })(),
+    ]);
+    const calls = subgraphCalls;
+    const refused = await ask(replicas[0], ip);
+    assert.equal(refused.statusCode, 429);
+    const retryAfter = Number(refused.headers['retry-after']);
+    assert.ok(retryAfter >= 1 && retryAfter <= 60, String(retryAfter));
+    const body = refused.json<{ errors: { extensions: Record<string, unknown> }[] }>();
+    assert.equal(body.errors[0]?.extensions.code, 'RATE_LIMITED');
+    assert.equal(body.errors[0]?.extensions.scope, 'ip');
+    assert.equal((await ask(replicas[1], ip)).statusCode, 429);
+    assert.equal(subgraphCalls, calls, 'no subgraph was asked');
+    // Another address is unaffected, and health probes are never limited.
+    assert.equal((await ask(replicas[1], other)).statusCode, 200);
+    const health = await replicas[0]?.app.inject({ method: 'GET', url: '/livez', headers: { 'x-forwarded-for': ip } });
+    assert.equal(health?.statusCode, 200);
+  });
+});
