@@ -16,6 +16,12 @@ import {
 import type { GatewayConfig } from './config.ts';
 import { registerDocumentTransfers } from './document-transfers.ts';
 import { limitFormatError, operationLimitsRule, registerDocumentSizeLimit } from './edge/operation-limits.ts';
+import {
+  enforceTrustedDocuments,
+  loadTrustedDocuments,
+  persistedQueryCache,
+  registerTrustedDocuments,
+} from './edge/persisted-queries.ts';
 import { createRateLimiter, registerIpRateLimit } from './edge/rate-limits.ts';
 import { registerSecurityTxt } from './edge/security-txt.ts';
 import { memoryState, openRedisState } from './edge/shared-state.ts';
@@ -65,10 +71,15 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   registerSecurityHeaders(app, { production });
   if (config.trustProxy.length > 0) registerProxiedHttpsRedirect(app);
   registerSecurityTxt(app, () => config.clock.now());
-  const state =
-    config.redisUrl === null ? memoryState(() => config.clock.now()) : await openRedisState(config.redisUrl);
-  const rateLimiter = createRateLimiter(state, config.rateLimits, app.log, () => undefined);
+  // One Redis for all shared state; in memory, counters and cached documents get a store each, so
+  // a flood of counters cannot push documents out.
+  const redis = config.redisUrl === null ? null : await openRedisState(config.redisUrl);
+  const rateState = redis ?? memoryState(() => config.clock.now());
+  const documentState = redis ?? memoryState(() => config.clock.now());
+  const rateLimiter = createRateLimiter(rateState, config.rateLimits, app.log, () => undefined);
   registerIpRateLimit(app, rateLimiter);
+  const denials = createAccessDenials(app.log, 'gateway');
+  registerTrustedDocuments(app, await loadTrustedDocuments(config.persistedQueryManifestPath));
 
   const urls = new Map(supergraph.subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
   const identityUrl = urls.get('identity');
@@ -92,10 +103,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const server = new ApolloServer<GatewayContext>({
     // Without authentication (development only, refused in production) there is no AccessMode to
     // decide on, and the gateway may serve a supergraph of subgraphs the registry does not describe.
-    gateway:
-      config.authMode === 'off'
-        ? gateway
-        : withEarlyRefusal(gateway, { denials: createAccessDenials(app.log, 'gateway') }),
+    gateway: config.authMode === 'off' ? gateway : withEarlyRefusal(gateway, { denials }),
     logger: app.log,
     introspection: !production,
     // No "Did you mean …?" field names in production: they would map the schema for a caller.
@@ -104,6 +112,8 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     // Limits are checked before planning: a refused operation reaches no subgraph and runs no resolver.
     validationRules: [operationLimitsRule(config.limits, !production)],
     parseOptions: { maxTokens: config.limits.maxTokens },
+    // The web client's automatic persisted queries; off when only trusted documents may run.
+    persistedQueries: config.trustedDocumentsOnly ? false : { cache: persistedQueryCache(documentState), ttl: 86_400 },
     formatError: (formatted, error) => maskFormatted(limitFormatted(formatted), error),
     plugins: [
       fastifyApolloDrainPlugin(app),
@@ -142,8 +152,17 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   await app.register(fastifyApollo(server), {
     path: '/graphql',
     method: ['GET', 'POST'],
-    context: async (request) =>
-      createGatewayContext(request, { authMode: config.authMode, signer, resolveSession, resolveApiKey, rateLimiter }),
+    context: async (request) => {
+      const context = await createGatewayContext(request, {
+        authMode: config.authMode,
+        signer,
+        resolveSession,
+        resolveApiKey,
+        rateLimiter,
+      });
+      enforceTrustedDocuments(request, context.forwarded, { trustedOnly: config.trustedDocumentsOnly, denials });
+      return context;
+    },
   });
   // File uploads and downloads need a caller, so there are none without authentication.
   const documentsUrl = urls.get('documents');
@@ -176,7 +195,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       await httpsRedirect?.close();
       await app.close();
       await fetcher.close();
-      await state.close();
+      await redis?.close();
     },
   };
 }

@@ -39,10 +39,15 @@ export interface GatewayConfig extends CommonConfig {
   readonly redisUrl: string | null;
   /** Requests per minute (GATEWAY_RATE_LIMIT_*). */
   readonly rateLimits: RateLimits;
+  /** The trusted documents' manifest: what partners (and, when trustedDocumentsOnly, everyone) may run. */
+  readonly persistedQueryManifestPath: string;
+  /** Every caller runs trusted documents only; automatic persisted query registration is off. */
+  readonly trustedDocumentsOnly: boolean;
   readonly shutdownTimeoutMs: number;
 }
 
 const defaultSupergraph = fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url));
+const defaultManifest = fileURLToPath(new URL('../../schema/persisted-query-manifest.json', import.meta.url));
 const subgraphUrlPrefix = 'GATEWAY_SUBGRAPH_URL_';
 
 export function readGatewayConfig(env: Env): GatewayConfig {
@@ -141,6 +146,8 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     limits,
     redisUrl,
     rateLimits,
+    persistedQueryManifestPath: reader.string('GATEWAY_PERSISTED_QUERY_MANIFEST', defaultManifest) ?? defaultManifest,
+    trustedDocumentsOnly: reader.bool('GATEWAY_TRUSTED_DOCUMENTS_ONLY', false),
     shutdownTimeoutMs: reader.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 120_000 }),
   });
 }

@@ -1,11 +1,19 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { composeSupergraph, readSubgraphSdl } from './compose.ts';
 import { extractFieldPolicies, renderFieldPolicyModule } from './field-policy.ts';
-import { fieldPolicyFile, subgraphSources, supergraphFile } from './subgraphs.ts';
+import { buildPersistedQueryManifest, renderManifest } from './persisted-queries.ts';
+import {
+  fieldPolicyFile,
+  persistedOperationsDir,
+  persistedQueryManifestFile,
+  subgraphSources,
+  supergraphFile,
+} from './subgraphs.ts';
 
-// `npm run compose` writes schema/supergraph.graphql and the field-to-policy registry;
-// `npm run compose:check` fails when either committed file is not what the SDLs produce now, or when
-// a root field carries no scope decision (CI runs it).
+// `npm run compose` writes schema/supergraph.graphql, the field-to-policy registry and the trusted
+// documents' manifest; `npm run compose:check` fails when a committed file is not what the sources
+// produce now, when a root field carries no scope decision, or when a trusted document does not
+// validate against the supergraph (CI runs it).
 const check = process.argv.includes('--check');
 
 async function generated(): Promise<{ file: URL; label: string; content: string }[]> {
@@ -13,8 +21,29 @@ async function generated(): Promise<{ file: URL; label: string; content: string 
   if (violations.length > 0) {
     throw new Error(`access policy: default deny refuses\n${violations.map((line) => `  - ${line}`).join('\n')}`);
   }
+  const supergraph = await composeSupergraph(subgraphSources);
+  const operationFiles = (await readdir(persistedOperationsDir)).filter((name) => name.endsWith('.graphql'));
+  const { manifest, problems } = buildPersistedQueryManifest(
+    await Promise.all(
+      operationFiles.map(async (name) => ({
+        name,
+        text: await readFile(new URL(name, persistedOperationsDir), 'utf8'),
+      })),
+    ),
+    supergraph,
+  );
+  if (problems.length > 0) {
+    throw new Error(
+      `trusted documents (schema/persisted-operations/)\n${problems.map((line) => `  - ${line}`).join('\n')}`,
+    );
+  }
   return [
-    { file: supergraphFile, label: 'schema/supergraph.graphql', content: await composeSupergraph(subgraphSources) },
+    { file: supergraphFile, label: 'schema/supergraph.graphql', content: supergraph },
+    {
+      file: persistedQueryManifestFile,
+      label: 'schema/persisted-query-manifest.json',
+      content: renderManifest(manifest),
+    },
     {
       file: fieldPolicyFile,
       label: 'schema/src/generated/field-policy.ts',

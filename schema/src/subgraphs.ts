@@ -32,3 +32,5 @@ export const subgraphSources: readonly SubgraphSource[] = [
 
 export const supergraphFile = new URL('schema/supergraph.graphql', repoRoot);
 export const fieldPolicyFile = new URL('schema/src/generated/field-policy.ts', repoRoot);
+export const persistedOperationsDir = new URL('schema/persisted-operations/', repoRoot);
+export const persistedQueryManifestFile = new URL('schema/persisted-query-manifest.json', repoRoot);

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ServiceName } from '@numezis/runtime';
-import { graphql } from '../src/client.ts';
-import { createWorkspace, postEntryWithReceipt } from '../src/fixtures.ts';
+import { dataOf, graphql, send } from '../src/client.ts';
+import { createWorkspace, enrolTotp, postEntryWithReceipt } from '../src/fixtures.ts';
 import type { Workspace } from '../src/fixtures.ts';
 import { startTestStack } from '../src/test-stack.ts';
+import { runTrustedDocument } from '../src/trusted-documents.ts';
 import type { TestStack } from '../src/test-stack.ts';
 
 // Its own stack: the assertions read the services' own log lines, which only the launcher sees.
@@ -95,5 +96,40 @@ describe('denied attempts are counted and logged as possible unauthorized access
       const denials = lines.filter((line) => line.includes('"access_denied"'));
       assert.ok(!denials.some((line) => /clientIp|127\.0\.0\.1/.test(line)), `${service} logged an address`);
     }
+  });
+
+  it("refuses a partner's document outside the trusted ones and logs it with the key", async () => {
+    const admin = await enrolTotp(stack, alpha);
+    const { createApiKey } = dataOf(
+      await graphql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+        stack.gatewayUrl,
+        'mutation { createApiKey(input: { name: "Partner", role: VIEWER }) { secret apiKey { id } } }',
+        { as: admin },
+      ),
+    );
+    const headers = { authorization: `Bearer ${createApiKey.secret}` };
+    const freeText = await graphql(stack.gatewayUrl, '{ accounts { id } }', { headers });
+    assert.equal(freeText.status, 400, freeText.text);
+    assert.equal(freeText.body.errors?.[0]?.extensions?.code, 'PERSISTED_QUERY_REQUIRED');
+    const unknownId = await send(stack.gatewayUrl, {
+      method: 'POST',
+      headers: { ...headers, 'content-type': 'application/json' },
+      body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'f'.repeat(64) } } }),
+    });
+    assert.equal(unknownId.body.errors?.[0]?.extensions?.code, 'PERSISTED_QUERY_NOT_FOUND');
+    for (const reason of ['PERSISTED_QUERY_REQUIRED', 'PERSISTED_QUERY_NOT_FOUND']) {
+      const line = await stack.waitForLog(
+        'gateway',
+        (candidate) =>
+          candidate.includes('"access_denied"') &&
+          candidate.includes(`apiKey:${createApiKey.apiKey.id}`) &&
+          candidate.includes(reason),
+      );
+      assert.match(line, /possible unauthorized access attempt/);
+      assert.doesNotMatch(line, /accounts/, 'the document itself is not logged');
+    }
+    // The same key runs a trusted document.
+    const trusted = await runTrustedDocument(stack.gatewayUrl, 'Accounts', { headers });
+    assert.equal(trusted.status, 200, trusted.text);
   });
 });

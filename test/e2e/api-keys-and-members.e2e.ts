@@ -6,6 +6,7 @@ import type { Caller } from '../src/client.ts';
 import { addMember, createWorkspace, enrolTotp, postEntryWithReceipt } from '../src/fixtures.ts';
 
 import { sharedStack } from '../src/shared-stack.ts';
+import { runTrustedDocument } from '../src/trusted-documents.ts';
 
 const stack = sharedStack();
 
@@ -54,21 +55,26 @@ describe('API keys for partner integrations', () => {
       [{ hint: key.slice(0, 8), role: 'VIEWER' }],
     );
 
-    const read = await graphql<{ journalEntries: unknown[] }>(stack.gatewayUrl, '{ journalEntries { id } }', {
+    const read = await runTrustedDocument<{ journalEntries: unknown[] }>(stack.gatewayUrl, 'JournalEntries', {
       headers: bearer(key),
     });
     assert.equal(dataOf(read).journalEntries.length, 1);
-    const write = await graphql(
-      stack.gatewayUrl,
-      'mutation { createAccount(input: { number: "1000", name: "Kasse", type: ASSET }) { id } }',
-      {
-        headers: bearer(key),
+    const write = await runTrustedDocument(stack.gatewayUrl, 'PostJournalEntry', {
+      headers: bearer(key),
+      variables: {
+        input: {
+          bookingDate: '2026-05-01',
+          description: 'Nope',
+          amount: '1.00',
+          debitAccountId: '1',
+          creditAccountId: '2',
+        },
       },
-    );
+    });
     assert.equal(errorCode(write), 'FORBIDDEN');
 
     const other = await createWorkspace(stack);
-    const elsewhere = await graphql(stack.gatewayUrl, '{ journalEntries { id } }', {
+    const elsewhere = await runTrustedDocument(stack.gatewayUrl, 'JournalEntries', {
       headers: { ...bearer(key), 'x-numezis-workspace': other.workspaceId },
     });
     assert.equal(elsewhere.status, 403);
@@ -89,7 +95,7 @@ describe('API keys for partner integrations', () => {
         variables: { id: used[0]?.id },
       }),
     );
-    const revoked = await graphql(stack.gatewayUrl, '{ journalEntries { id } }', { headers: bearer(key) });
+    const revoked = await runTrustedDocument(stack.gatewayUrl, 'JournalEntries', { headers: bearer(key) });
     assert.equal(revoked.status, 401);
     assert.equal(errorCode(revoked), 'UNAUTHENTICATED');
   });

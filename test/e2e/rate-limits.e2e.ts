@@ -5,6 +5,7 @@ import { dataOf, graphql } from '../src/client.ts';
 import type { GraphQLResult } from '../src/client.ts';
 import { addMember, createWorkspace, enrolTotp, minimalPdf } from '../src/fixtures.ts';
 import { startTestStack } from '../src/test-stack.ts';
+import { trustedDocumentId } from '../src/trusted-documents.ts';
 import type { TestStack } from '../src/test-stack.ts';
 
 // Rate limits per API key and per workspace, counted in Redis, through the whole stack. Each burst
@@ -50,7 +51,9 @@ describe('rate limits per API key and per workspace', () => {
           authorization: `Bearer ${createApiKey.secret}`,
           'x-forwarded-for': freshAddress(),
         },
-        body: JSON.stringify({ query: '{ accounts { id } }' }),
+        body: JSON.stringify({
+          extensions: { persistedQuery: { version: 1, sha256Hash: trustedDocumentId('Accounts') } },
+        }),
       });
     for (let index = 0; index < 5; index++) assert.equal((await asKey()).status, 200);
     const refused = await asKey();

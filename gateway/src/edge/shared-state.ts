@@ -15,6 +15,7 @@ export interface SharedState {
   hit(key: string, windowMs: number): Promise<{ readonly count: number; readonly resetInMs: number }>;
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
+  delete(key: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -61,6 +62,9 @@ export async function openRedisState(url: string): Promise<SharedState> {
     async set(key, value, ttlMs) {
       await client.set(keyPrefix + key, value, { expiration: { type: 'PX', value: ttlMs } });
     },
+    async delete(key) {
+      await client.del(keyPrefix + key);
+    },
     async close() {
       client.destroy();
     },
@@ -105,6 +109,9 @@ export function memoryState(now: () => number, maxEntries = 10_000): SharedState
     },
     async set(key, value, ttlMs) {
       store(key, { value, count: 0, expiresAt: now() + ttlMs });
+    },
+    async delete(key) {
+      entries.delete(key);
     },
     async close() {
       entries.clear();

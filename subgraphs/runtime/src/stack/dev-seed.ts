@@ -1,4 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
+import { persistedQueryManifestFile } from '@numezis/schema';
+import type { PersistedQueryManifest } from '@numezis/schema';
 import { systemClock } from '../clock.ts';
 import { base32Decode, currentStep, totpCode } from '../mfa/totp.ts';
 import { minimalPdf } from './minimal-pdf.ts';
@@ -31,7 +33,11 @@ export async function ensureDevSeed(gatewayUrl: string, outboxDir: string, seedF
     .then((text) => JSON.parse(text) as DevSeed)
     .catch(() => undefined);
   if (existing?.apiKey !== undefined) {
-    const works = await post(gatewayUrl, undefined, '{ workspace { id } }', {}, existing.apiKey)
+    const works = await fetch(gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${existing.apiKey}` },
+      body: JSON.stringify(await overviewRequest()),
+    })
       .then(unwrap)
       .then(
         () => true,
@@ -125,16 +131,9 @@ async function call<Data>(
   return unwrap<Data>(await post(gatewayUrl, cookie, query, variables));
 }
 
-function post(
-  gatewayUrl: string,
-  cookie: string | undefined,
-  query: string,
-  variables: Record<string, unknown>,
-  apiKey?: string,
-) {
+function post(gatewayUrl: string, cookie: string | undefined, query: string, variables: Record<string, unknown>) {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (cookie !== undefined) headers.cookie = cookie;
-  if (apiKey !== undefined) headers.authorization = `Bearer ${apiKey}`;
   return fetch(gatewayUrl, { method: 'POST', headers, body: JSON.stringify({ query, variables }) });
 }
 
@@ -146,7 +145,15 @@ async function unwrap<Data>(response: Response): Promise<Data> {
   return body.data;
 }
 
-export const sampleQuery =
-  '{ workspace { name members { user { displayName } role } auditLog { eventCount } } ' +
-  'journalEntries { bookingDate description amount currency debitAccount { number name } ' +
-  'creditAccount { number name } author { displayName } documents { fileName } } }';
+/**
+ * The request body that runs the trusted document WorkspaceOverview (one question across all four
+ * subgraphs) by id, as a partner with an API key must.
+ */
+export async function overviewRequest(): Promise<{
+  extensions: { persistedQuery: { version: 1; sha256Hash: string } };
+}> {
+  const manifest = JSON.parse(await readFile(persistedQueryManifestFile, 'utf8')) as PersistedQueryManifest;
+  const overview = manifest.operations.find((operation) => operation.name === 'WorkspaceOverview');
+  if (overview === undefined) throw new Error('the trusted documents lack WorkspaceOverview');
+  return { extensions: { persistedQuery: { version: 1, sha256Hash: overview.id } } };
+}

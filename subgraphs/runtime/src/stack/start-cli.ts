@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { describeStartupError } from '../server/run.ts';
 import { loadOrCreateDevKeys } from './dev-keys.ts';
-import { ensureDevSeed, sampleQuery } from './dev-seed.ts';
+import { ensureDevSeed, overviewRequest } from './dev-seed.ts';
 import { defaultPorts, ServiceStartError, startStack } from './launch.ts';
 import type { ServiceName } from './launch.ts';
 
@@ -60,9 +60,10 @@ let hint = '';
 try {
   const seed = await ensureDevSeed(stack.gatewayUrl, baseEnv.IDENTITY_MAIL_OUTBOX_DIR, `${dataDir}dev-seed.json`);
   hint =
-    `Query across all four subgraphs with the development API key:\n\n` +
+    `Query across all four subgraphs with the development API key (partners run trusted documents,\n` +
+    `schema/persisted-operations/, by id; this one is WorkspaceOverview):\n\n` +
     `curl -s ${stack.gatewayUrl} -H 'content-type: application/json' -H 'authorization: Bearer ${seed.apiKey}' \\\n` +
-    `  -d '${JSON.stringify({ query: sampleQuery })}'\n\n` +
+    `  -d '${JSON.stringify(await overviewRequest())}'\n\n` +
     `Or sign in as ${seed.email} with password ${seed.password}: signIn, then verifyTotp with a code\n` +
     `from an authenticator app set up with the secret ${seed.totpSecret}.\n` +
     `Mail (sign-up codes, invitations) lands in ${baseEnv.IDENTITY_MAIL_OUTBOX_DIR}.\n`;
