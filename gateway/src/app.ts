@@ -8,6 +8,9 @@ import {
   createAccessDenials,
   createContextSigner,
   createHttpServer,
+  createServiceMetrics,
+  graphqlMetricsPlugin,
+  registerMetrics,
   maskingFormatError,
   registerHealthRoutes,
   requestIdPlugin,
@@ -38,7 +41,7 @@ import type { GatewayContext } from './request-context.ts';
 import { sessionCookiePlugin } from './session-cookie-plugin.ts';
 import { createApiKeyResolver, createSessionResolver } from './session-resolver.ts';
 import { SignedDataSource } from './signed-data-source.ts';
-import { createSubgraphFetcher } from './subgraph-fetcher.ts';
+import { createSubgraphFetcher, timedFetch } from './subgraph-fetcher.ts';
 import { loadSupergraph } from './supergraph.ts';
 
 export interface Gateway {
@@ -69,6 +72,9 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     ...(config.tls === null ? {} : { tls: await readTlsFiles(config.tls) }),
   });
   registerSecurityHeaders(app, { production });
+  const metrics = createServiceMetrics('gateway');
+  // The gateway faces the internet: in production its metrics need METRICS_TOKEN, or stay off.
+  registerMetrics(app, metrics, { token: config.metricsToken, enabled: !production || config.metricsToken !== null });
   if (config.trustProxy.length > 0) registerProxiedHttpsRedirect(app);
   registerSecurityTxt(app, () => config.clock.now());
   // One Redis for all shared state; in memory, counters and cached documents get a store each, so
@@ -76,7 +82,9 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   const redis = config.redisUrl === null ? null : await openRedisState(config.redisUrl);
   const rateState = redis ?? memoryState(() => config.clock.now());
   const documentState = redis ?? memoryState(() => config.clock.now());
-  const rateLimiter = createRateLimiter(rateState, config.rateLimits, app.log, () => undefined);
+  const rateLimiter = createRateLimiter(rateState, config.rateLimits, app.log, (scope) =>
+    metrics.rateLimitRejections.inc({ scope }),
+  );
   registerIpRateLimit(app, rateLimiter);
   const denials = createAccessDenials(app.log, 'gateway');
   registerTrustedDocuments(app, await loadTrustedDocuments(config.persistedQueryManifestPath));
@@ -94,7 +102,14 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     supergraphSdl: supergraph.sdl,
     logger: app.log,
     buildService: ({ name, url }) =>
-      new SignedDataSource({ name, url: urls.get(name) ?? url ?? '', fetcher: fetcher.fetch, log: app.log }),
+      new SignedDataSource({
+        name,
+        url: urls.get(name) ?? url ?? '',
+        fetcher: timedFetch(fetcher.fetch, (seconds, outcome) =>
+          metrics.subgraphFetch.observe({ subgraph: name, outcome }, seconds),
+        ),
+        log: app.log,
+      }),
   });
 
   const limitFormatted = limitFormatError(!production);
@@ -118,6 +133,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     plugins: [
       fastifyApolloDrainPlugin(app),
       requestIdPlugin<GatewayContext>((context) => context.forwarded.requestId),
+      graphqlMetricsPlugin<GatewayContext>(metrics),
       sessionCookiePlugin(),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],

@@ -33,3 +33,22 @@ export function createSubgraphFetcher(options: { timeoutMs: number }): SubgraphF
   };
   return { fetch: subgraphFetch, close: () => agent.close() };
 }
+
+/** `fetch` that reports how long each subgraph call took and whether it answered (any HTTP status) or failed. */
+export function timedFetch(
+  fetch: Fetcher,
+  observe: (seconds: number, outcome: 'answered' | 'failed') => void,
+): Fetcher {
+  return async (url, init) => {
+    const started = process.hrtime.bigint();
+    const seconds = () => Number(process.hrtime.bigint() - started) / 1e9;
+    try {
+      const response = await fetch(url, init);
+      observe(seconds(), 'answered');
+      return response;
+    } catch (error) {
+      observe(seconds(), 'failed');
+      throw error;
+    }
+  };
+}

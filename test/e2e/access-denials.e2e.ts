@@ -132,4 +132,35 @@ describe('denied attempts are counted and logged as possible unauthorized access
     const trusted = await runTrustedDocument(stack.gatewayUrl, 'Accounts', { headers });
     assert.equal(trusted.status, 200, trusted.text);
   });
+
+  it('counts the denied attempts in every service’s Prometheus metrics', async () => {
+    const metricsOf = async (url: string) => {
+      const response = await fetch(new URL('/metrics', url));
+      assert.equal(response.status, 200);
+      assert.match(response.headers.get('content-type') ?? '', /^text\/plain/);
+      return response.text();
+    };
+    const sample = (text: string, name: string, labels: RegExp) =>
+      text
+        .split('\n')
+        .filter((line) => line.startsWith(`${name}{`) && labels.test(line))
+        .reduce((sum, line) => sum + Number(line.split(' ').at(-1)), 0);
+
+    // A burst of misses in accounting (the earlier tests refused untrusted documents at the gateway).
+    // A workspace of its own: enrolling TOTP above replaced alpha's session.
+    const gamma = await createWorkspace(stack);
+    const gatewayBefore = sample(await metricsOf(stack.gatewayUrl), 'numezis_unauthorized_access_attempts_total', /.*/);
+    for (let index = 0; index < 5; index++) {
+      await graphql(stack.gatewayUrl, `{ journalEntry(id: "${randomUUID()}") { id } }`, { as: gamma });
+    }
+    const accounting = await metricsOf(stack.subgraphUrl('accounting'));
+    assert.ok(sample(accounting, 'numezis_unauthorized_access_attempts_total', /code="NOT_FOUND"/) >= 5);
+    assert.ok(sample(accounting, 'numezis_graphql_operations_total', /outcome="ok"/) > 0);
+    assert.match(accounting, /numezis_http_request_duration_seconds_bucket\{/);
+    const gateway = await metricsOf(stack.gatewayUrl);
+    assert.ok(sample(gateway, 'numezis_unauthorized_access_attempts_total', /.*/) >= gatewayBefore);
+    assert.ok(sample(gateway, 'numezis_unauthorized_access_attempts_total', /reason="PERSISTED_QUERY_REQUIRED"/) >= 1);
+    assert.ok(sample(gateway, 'numezis_subgraph_request_duration_seconds_count', /subgraph="accounting"/) >= 5);
+    assert.ok(sample(gateway, 'numezis_graphql_errors_total', /code="PERSISTED_QUERY_REQUIRED"/) >= 1);
+  });
 });

@@ -62,6 +62,8 @@ describe('rate limits per API key and per workspace', () => {
     const retryAfter = Number(refused.headers.get('retry-after'));
     assert.ok(retryAfter >= 1 && retryAfter <= 60, String(retryAfter));
     assertRateLimited({ status: 429, contentType: null, setCookie: null, body: JSON.parse(text), text }, 'apiKey');
+    const metrics = await (await fetch(new URL('/metrics', stack.gatewayUrl))).text();
+    assert.match(metrics, /^numezis_rate_limit_rejections_total\{[^}]*scope="apiKey"[^}]*\} [1-9]/m);
     // The workspace's people are not the key: they go on.
     const byPerson = await graphql(stack.gatewayUrl, '{ accounts { id } }', {
       as: admin,

@@ -186,6 +186,35 @@ describe('the gateway in production posture', () => {
     assert.match(response.body, /CSRF|preflight/i);
   });
 
+  it('keeps its metrics to itself without METRICS_TOKEN, and asks for the token with one', async () => {
+    assert.equal((await gateway.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 404);
+    const token = 'a-metrics-token-of-24-characters';
+    const guarded = await gatewayWith({
+      NODE_ENV: 'production',
+      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      METRICS_TOKEN: token,
+    });
+    try {
+      await guarded.app.inject({ method: 'GET', url: '/livez' });
+      assert.equal((await guarded.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 401);
+      const wrong = await guarded.app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: `Bearer ${token.replace('a', 'b')}` },
+      });
+      assert.equal(wrong.statusCode, 401);
+      const read = await guarded.app.inject({
+        method: 'GET',
+        url: '/metrics',
+        headers: { authorization: `Bearer ${token}` },
+      });
+      assert.equal(read.statusCode, 200);
+      assert.match(read.body, /^numezis_http_requests_total\{[^}]*route="\/livez"[^}]*\} 1$/m);
+    } finally {
+      await guarded.close();
+    }
+  });
+
   it('forbids every content source and framing, and serves security.txt', async () => {
     const response = await gateway.app.inject({ method: 'GET', url: '/.well-known/security.txt' });
     assert.equal(response.statusCode, 200);

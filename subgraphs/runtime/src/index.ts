@@ -101,3 +101,5 @@ export {
 } from './crypto/key-maintenance.ts';
 export type { KeyCommandOutput } from './crypto/key-commands.ts';
 export { keyCommandUsage, keysCli, parseKeyCommand } from './crypto/key-commands.ts';
+export type { ServiceMetrics } from './observability/metrics.ts';
+export { createServiceMetrics, graphqlMetricsPlugin, registerMetrics } from './observability/metrics.ts';

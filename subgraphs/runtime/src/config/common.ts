@@ -15,6 +15,8 @@ export interface CommonConfig {
   readonly logLevel: LogLevel;
   /** Built from NUMEZIS_CLOCK_OFFSET_MS, which production refuses. */
   readonly clock: Clock;
+  /** METRICS_TOKEN: when set, `/metrics` answers only `Authorization: Bearer <token>`. */
+  readonly metricsToken: string | null;
 }
 
 export function readCommonConfig(reader: ConfigReader): CommonConfig {
@@ -24,7 +26,9 @@ export function readCommonConfig(reader: ConfigReader): CommonConfig {
   if (environment === 'production' && clockOffsetMs !== 0) {
     reader.problem('NUMEZIS_CLOCK_OFFSET_MS must not be set when NODE_ENV=production');
   }
-  return { environment, logLevel, clock: offsetClock(clockOffsetMs) };
+  const metricsToken = reader.string('METRICS_TOKEN') ?? null;
+  if (metricsToken !== null && metricsToken.length < 24) reader.problem('METRICS_TOKEN must be at least 24 characters');
+  return { environment, logLevel, clock: offsetClock(clockOffsetMs), metricsToken };
 }
 
 /** CONTEXT_VERIFY_KEYS: the public keys whose signed contexts this service accepts. */

@@ -20,6 +20,15 @@ export interface AccessDenials {
   counts(): ReadonlyMap<string, number>;
 }
 
+type DenialListener = (attempt: DeniedAttempt) => void;
+const listeners = new Set<DenialListener>();
+
+/** Tells `listener` of every attempt any AccessDenials of this process records (the metrics count them). */
+export function onAccessDenied(listener: DenialListener): () => void {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
 interface WarnLogger {
   warn(entry: object, message: string): void;
 }
@@ -31,7 +40,9 @@ interface WarnLogger {
 export function createAccessDenials(log: WarnLogger, service: string): AccessDenials {
   const counts = new Map<string, number>();
   return {
-    record({ field, code, reason, context }) {
+    record(attempt) {
+      const { field, code, reason, context } = attempt;
+      for (const listener of listeners) listener(attempt);
       const key = `${field} ${code}`;
       const count = (counts.get(key) ?? 0) + 1;
       counts.set(key, count);

@@ -1,3 +1,5 @@
+import { graphqlMetricsPlugin } from '../observability/metrics.ts';
+import type { ServiceMetrics } from '../observability/metrics.ts';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import type { BaseContext } from '@apollo/server';
@@ -33,6 +35,7 @@ export async function mountApolloSubgraph<Context extends SubgraphContext>(
     typeDefs: DocumentNode;
     resolvers: GraphQLResolverMap<Context>;
     context: (forwarded: ForwardedContext, http: { request: FastifyRequest; reply: FastifyReply }) => Context;
+    metrics: ServiceMetrics;
   },
 ): Promise<void> {
   const enforceAccess = accessDirectivesTransformer(createAccessDenials(app.log, options.name));
@@ -49,6 +52,7 @@ export async function mountApolloSubgraph<Context extends SubgraphContext>(
       // Timing traces would tell a caller how long our queries take; nothing here consumes them.
       ApolloServerPluginInlineTraceDisabled(),
       requestIdPlugin<Context>((context) => context.forwarded.requestId),
+      graphqlMetricsPlugin<Context>(options.metrics),
     ],
     includeStacktraceInErrorResponses: false,
     formatError: maskingFormatError(app.log),
@@ -102,6 +106,7 @@ export function defineApolloSubgraph<Context extends SubgraphContext, Prepared =
         typeDefs: parse(withAccessDirectives(await readFile(options.files.schemaFile, 'utf8'))),
         resolvers: options.resolvers(dependencies, prepared),
         context: (forwarded, http) => options.context(dependencies, forwarded, http),
+        metrics: dependencies.metrics,
       });
       options.routes?.(app, dependencies);
     },

@@ -4,7 +4,8 @@ import type { ContextVerifier, ForwardedContext } from '../context/signed-contex
 import { ErrorCode, errorBody } from '../errors.ts';
 
 const contexts = new WeakMap<FastifyRequest, ForwardedContext>();
-const openPaths = new Set(['/livez', '/health']);
+// Probes, and metrics (which have their own token): never data, so no gateway signature.
+const openPaths = new Set(['/livez', '/health', '/metrics']);
 
 /**
  * Default deny for a subgraph: every route but the health probes needs a valid context signed by

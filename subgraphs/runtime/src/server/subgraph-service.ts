@@ -20,12 +20,16 @@ import { createKeyring } from '../crypto/keyring.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { KeyManagementService } from '../crypto/kms.ts';
 import { openKms } from '../crypto/open-kms.ts';
+import { createServiceMetrics, registerMetrics } from '../observability/metrics.ts';
+import type { ServiceMetrics } from '../observability/metrics.ts';
 
 export interface SubgraphDependencies {
   readonly config: SubgraphConfig;
   readonly dataAccess: DataAccess;
   /** The KMS, and the service's workspace keyring with field encryption on top of it. */
   readonly encryption: ServiceEncryption;
+  /** Served at /metrics; GraphQL servers add their operations with `graphqlMetricsPlugin`. */
+  readonly metrics: ServiceMetrics;
 }
 
 export interface ServiceEncryption {
@@ -71,6 +75,9 @@ export async function createSubgraphService(
       logLevel: config.logLevel,
       requestTimeoutMs: config.requestTimeoutMs,
     });
+    const metrics = createServiceMetrics(definition.name);
+    // Subgraphs are never exposed, so their metrics are open to the network they run in unless a token is set.
+    registerMetrics(app, metrics, { token: config.metricsToken, enabled: true });
     registerHealthRoutes(app, async () => ({
       database: await withTimeout(database.ping(), 2_000, 'database ping').then(
         () => 'ok',
@@ -90,7 +97,7 @@ export async function createSubgraphService(
       cacheTtlMs: config.encryption.dekCacheTtlMs,
     });
     const encryption = { kms, keyring, fields: createFieldCipher(keyring) };
-    await definition.mountGraphQL(app, { config, dataAccess, encryption });
+    await definition.mountGraphQL(app, { config, dataAccess, encryption, metrics });
     scheduleSystemJobs(app, definition.jobs ?? [], dataAccess);
     await app.ready();
     return {
