@@ -8,6 +8,7 @@ import {
   createAccessDenials,
   createContextSigner,
   createHttpServer,
+  configureErrorReporting,
   createServiceMetrics,
   graphqlMetricsPlugin,
   registerMetrics,
@@ -58,6 +59,11 @@ export interface Gateway {
  */
 export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   if (config.signingKey === null) throw new StartupError('CONTEXT_SIGNING_KEY is required');
+  const stopReporting = configureErrorReporting({
+    dsn: config.sentryDsn,
+    environment: config.environment,
+    service: 'gateway',
+  });
   const supergraph = await loadSupergraph(config.supergraphPath, config.subgraphUrls);
   const signer = createContextSigner({ key: config.signingKey, clock: config.clock });
   const fetcher = createSubgraphFetcher({ timeoutMs: config.subgraphTimeoutMs });
@@ -212,6 +218,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
       await app.close();
       await fetcher.close();
       await redis?.close();
+      await stopReporting();
     },
   };
 }

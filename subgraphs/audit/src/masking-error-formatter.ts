@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger } from 'fastify';
 import type { ExecutionResult, GraphQLError, GraphQLFormattedError } from 'graphql';
-import { ErrorCode, internalErrorMessage, isClientErrorCode } from '@numezis/runtime';
+import { ErrorCode, internalErrorMessage, isClientErrorCode, reportError } from '@numezis/runtime';
 import type { ForwardedContext } from '@numezis/runtime';
 
 /**
@@ -25,6 +25,7 @@ export function maskingErrorFormatter(log: FastifyBaseLogger) {
       }
       statusCode = execution.data === undefined || execution.data === null ? 500 : statusCode;
       log.error({ err: error.originalError, path: error.path }, 'unexpected error in GraphQL execution');
+      reportError(error.originalError, { path: error.path?.join('.'), requestId });
       return {
         message: internalErrorMessage,
         ...(error.path === undefined ? {} : { path: error.path }),

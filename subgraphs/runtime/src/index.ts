@@ -103,3 +103,5 @@ export type { KeyCommandOutput } from './crypto/key-commands.ts';
 export { keyCommandUsage, keysCli, parseKeyCommand } from './crypto/key-commands.ts';
 export type { ServiceMetrics } from './observability/metrics.ts';
 export { createServiceMetrics, graphqlMetricsPlugin, registerMetrics } from './observability/metrics.ts';
+export type { ErrorReportingSettings } from './observability/error-reporting.ts';
+export { configureErrorReporting, flushErrorReports, reportError, scrubText } from './observability/error-reporting.ts';

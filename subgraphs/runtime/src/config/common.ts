@@ -17,6 +17,8 @@ export interface CommonConfig {
   readonly clock: Clock;
   /** METRICS_TOKEN: when set, `/metrics` answers only `Authorization: Bearer <token>`. */
   readonly metricsToken: string | null;
+  /** SENTRY_DSN: where unexpected errors and unauthorized-access bursts are reported, scrubbed of PII. */
+  readonly sentryDsn: string | null;
 }
 
 export function readCommonConfig(reader: ConfigReader): CommonConfig {
@@ -28,7 +30,11 @@ export function readCommonConfig(reader: ConfigReader): CommonConfig {
   }
   const metricsToken = reader.string('METRICS_TOKEN') ?? null;
   if (metricsToken !== null && metricsToken.length < 24) reader.problem('METRICS_TOKEN must be at least 24 characters');
-  return { environment, logLevel, clock: offsetClock(clockOffsetMs), metricsToken };
+  const sentryDsn = reader.string('SENTRY_DSN') ?? null;
+  if (sentryDsn !== null && !/^https?:\/\/[^@\s]+@[^/\s]+\/\S+$/.test(sentryDsn)) {
+    reader.problem('SENTRY_DSN must be a Sentry DSN such as https://<key>@<host>/<project id>');
+  }
+  return { environment, logLevel, clock: offsetClock(clockOffsetMs), metricsToken, sentryDsn };
 }
 
 /** CONTEXT_VERIFY_KEYS: the public keys whose signed contexts this service accepts. */

@@ -1,3 +1,4 @@
+import { reportError } from '../observability/error-reporting.ts';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { FastifyBaseLogger } from 'fastify';
@@ -13,7 +14,9 @@ export function maskingFormatError(
 ): (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError {
   return (formatted, error) => {
     if (isClientErrorCode(formatted.extensions?.code)) return formatted;
-    log.error({ err: unwrapResolverError(error), path: formatted.path }, 'unexpected error in GraphQL execution');
+    const cause = unwrapResolverError(error);
+    log.error({ err: cause, path: formatted.path }, 'unexpected error in GraphQL execution');
+    reportError(cause, { path: formatted.path?.join('.') });
     return {
       message: internalErrorMessage,
       ...(formatted.path === undefined ? {} : { path: formatted.path }),

@@ -3,6 +3,7 @@ import Fastify, { LogController } from 'fastify';
 import type { FastifyError, FastifyInstance } from 'fastify';
 import { ErrorCode, errorBody, internalErrorMessage } from '../errors.ts';
 import { loggerOptions } from '../logger.ts';
+import { reportError } from '../observability/error-reporting.ts';
 
 export interface HttpOptions {
   readonly service: string;
@@ -54,6 +55,7 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
       return reply.status(status).send(errorBody(code, message, request.id));
     }
     request.log.error({ err: error }, 'unhandled error');
+    reportError(error, { route: request.routeOptions.url ?? 'unmatched', requestId: request.id });
     return reply.status(500).send(errorBody(ErrorCode.INTERNAL_SERVER_ERROR, internalErrorMessage, request.id));
   });
 

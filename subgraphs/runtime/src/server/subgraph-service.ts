@@ -20,6 +20,7 @@ import { createKeyring } from '../crypto/keyring.ts';
 import type { Keyring } from '../crypto/keyring.ts';
 import type { KeyManagementService } from '../crypto/kms.ts';
 import { openKms } from '../crypto/open-kms.ts';
+import { configureErrorReporting } from '../observability/error-reporting.ts';
 import { createServiceMetrics, registerMetrics } from '../observability/metrics.ts';
 import type { ServiceMetrics } from '../observability/metrics.ts';
 
@@ -65,6 +66,11 @@ export async function createSubgraphService(
   config: SubgraphConfig,
   hooks: DatabaseHooks = {},
 ): Promise<SubgraphService> {
+  const stopReporting = configureErrorReporting({
+    dsn: config.sentryDsn,
+    environment: config.environment,
+    service: definition.name,
+  });
   const database = await openServiceDatabase(config.database, serviceDatabaseNames(definition.name), hooks);
   let kms: KeyManagementService | undefined;
   try {
@@ -107,11 +113,13 @@ export async function createSubgraphService(
         keyring.clearCache();
         await encryption.kms.close();
         await database.close();
+        await stopReporting();
       },
     };
   } catch (error) {
     await kms?.close().catch(() => undefined);
     await database.close().catch(() => undefined);
+    await stopReporting();
     throw error;
   }
 }
