@@ -10,6 +10,8 @@ import {
   createHttpServer,
   configureErrorReporting,
   createServiceMetrics,
+  memoryState,
+  openRedisState,
   graphqlMetricsPlugin,
   registerMetrics,
   maskingFormatError,
@@ -28,7 +30,6 @@ import {
 } from './edge/persisted-queries.ts';
 import { createRateLimiter, registerIpRateLimit } from './edge/rate-limits.ts';
 import { registerSecurityTxt } from './edge/security-txt.ts';
-import { memoryState, openRedisState } from './edge/shared-state.ts';
 import {
   createHttpsRedirectServer,
   readTlsFiles,
@@ -85,7 +86,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   registerSecurityTxt(app, () => config.clock.now());
   // One Redis for all shared state; in memory, counters and cached documents get a store each, so
   // a flood of counters cannot push documents out.
-  const redis = config.redisUrl === null ? null : await openRedisState(config.redisUrl);
+  const redis = config.redisUrl === null ? null : await openRedisState(config.redisUrl, 'gateway');
   const rateState = redis ?? memoryState(() => config.clock.now());
   const documentState = redis ?? memoryState(() => config.clock.now());
   const rateLimiter = createRateLimiter(rateState, config.rateLimits, app.log, (scope) =>

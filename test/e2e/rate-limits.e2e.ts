@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { openRedisState } from '@numezis/runtime';
 import { dataOf, graphql } from '../src/client.ts';
 import type { GraphQLResult } from '../src/client.ts';
-import { addMember, createWorkspace, enrolTotp, minimalPdf } from '../src/fixtures.ts';
+import { addMember, createWorkspace, enrolTotp, minimalPdf, signIn, signUp, testPassword } from '../src/fixtures.ts';
 import { startTestStack } from '../src/test-stack.ts';
 import { trustedDocumentId } from '../src/trusted-documents.ts';
 import type { TestStack } from '../src/test-stack.ts';
@@ -29,6 +30,8 @@ describe('rate limits per API key and per workspace', () => {
           GATEWAY_RATE_LIMIT_PER_API_KEY: '5',
           GATEWAY_RATE_LIMIT_PER_WORKSPACE: '40',
         },
+        // Identity counts failed sign-ins in Redis too.
+        identity: { REDIS_URL: redisUrl },
       },
     });
   });
@@ -111,5 +114,27 @@ describe('rate limits per API key and per workspace', () => {
       'workspace',
     );
     assert.equal((await ask(elsewhere)).status, 200);
+  });
+
+  it('counts failed sign-ins in Redis: the sixth wrong password locks the account, the right one too', async () => {
+    const person = await signUp(stack);
+    const headers = { 'x-forwarded-for': freshAddress() };
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const wrong = await signIn(stack, person.email, `wrong password ${attempt}`, headers);
+      assert.equal(wrong.body.errors?.[0]?.extensions?.code, 'UNAUTHENTICATED', wrong.text);
+    }
+    const locked = await signIn(stack, person.email, testPassword, headers);
+    assert.equal(locked.body.errors?.[0]?.extensions?.code, 'RATE_LIMITED', locked.text);
+    assert.ok(Number(locked.body.errors?.[0]?.extensions?.retryAfterSeconds) > 0);
+    assert.equal(locked.setCookie, null);
+    // The counts are in Redis, where every identity replica sees them.
+    const redis = await openRedisState(redisUrl, 'identity');
+    try {
+      const counted = await redis.peek(`throttle:password:${person.email.toLowerCase()}`);
+      assert.equal(counted?.count, 5);
+      assert.equal((await redis.peek(`throttle:ip:${headers['x-forwarded-for']}`))?.count, 5);
+    } finally {
+      await redis.close();
+    }
   });
 });

@@ -32,9 +32,15 @@ export async function latestCode(graph: Graph, email: string): Promise<string> {
   return codeIn((await mailsTo(graph.outboxDir, email)).at(-1));
 }
 
-export async function signIn(graph: Graph, email: string, password = testPassword): Promise<GraphQLResult<unknown>> {
+export async function signIn(
+  graph: Graph,
+  email: string,
+  password = testPassword,
+  headers: Record<string, string> = {},
+): Promise<GraphQLResult<unknown>> {
   return graphql(graph.gatewayUrl, 'mutation ($input: SignInInput!) { signIn(input: $input) { mfaPending } }', {
     variables: { input: { email, password } },
+    headers,
   });
 }
 

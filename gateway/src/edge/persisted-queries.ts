@@ -2,10 +2,9 @@ import { readFile } from 'node:fs/promises';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { clientError, ErrorCode, StartupError } from '@numezis/runtime';
-import type { AccessDenials, ForwardedContext } from '@numezis/runtime';
+import type { AccessDenials, ForwardedContext, SharedState } from '@numezis/runtime';
 import { sha256Hex } from '@numezis/schema';
 import type { PersistedOperation } from '@numezis/schema';
-import type { SharedState } from './shared-state.ts';
 
 /** The trusted documents by id, from the manifest `npm run compose` writes (schema/persisted-query-manifest.json). */
 export type TrustedDocuments = ReadonlyMap<string, PersistedOperation>;

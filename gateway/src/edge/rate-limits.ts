@@ -1,9 +1,8 @@
 import { HeaderMap } from '@apollo/server';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { clientError, errorBody, ErrorCode } from '@numezis/runtime';
-import type { ForwardedContext } from '@numezis/runtime';
+import type { ForwardedContext, SharedState } from '@numezis/runtime';
 import type { GraphQLError } from 'graphql';
-import type { SharedState } from './shared-state.ts';
 
 /** Requests per minute, per client address, per API key and per workspace. */
 export interface RateLimits {

@@ -23,6 +23,8 @@ export interface IdentitySettings {
     readonly perAccount: ThrottleRule;
     readonly perIp: ThrottleRule;
     readonly perTotpUser: ThrottleRule;
+    /** REDIS_URL: brute-force counters in Redis, shared by the replicas; in PostgreSQL when null. */
+    readonly redisUrl: string | null;
   };
 }
 
@@ -60,6 +62,9 @@ export function readIdentitySettings(
   const windowMs = reader.int('IDENTITY_THROTTLE_WINDOW_MINUTES', 15, { min: 1, max: 24 * 60 }) * 60_000;
   const perAccount = reader.int('IDENTITY_THROTTLE_MAX_FAILURES_PER_ACCOUNT', 5, { min: 1, max: 1000 });
   const perIp = reader.int('IDENTITY_THROTTLE_MAX_FAILURES_PER_IP', 50, { min: 1, max: 100_000 });
+  const redisUrl = reader.string('REDIS_URL') ?? null;
+  if (redisUrl !== null && !/^rediss?:\/\/\S+$/.test(redisUrl))
+    reader.problem('REDIS_URL must be a redis:// or rediss:// URL');
   return reader.finish({
     mail,
     sessionPolicy: { idleMs: idleMinutes * 60_000, absoluteMs: absoluteHours * 3_600_000 },
@@ -72,6 +77,7 @@ export function readIdentitySettings(
       perAccount: { maxFailures: perAccount, windowMs },
       perIp: { maxFailures: perIp, windowMs },
       perTotpUser: { maxFailures: perAccount, windowMs },
+      redisUrl,
     },
   });
 }

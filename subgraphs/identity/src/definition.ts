@@ -1,6 +1,7 @@
-import { defineApolloSubgraph } from '@numezis/runtime';
+import { defineApolloSubgraph, openRedisState } from '@numezis/runtime';
 import type { Clock, SubgraphDefinition } from '@numezis/runtime';
-import { createThrottle } from './auth/throttle.ts';
+import { createSharedStateThrottle, createThrottle } from './auth/throttle.ts';
+import type { Throttle } from './auth/throttle.ts';
 import type { IdentitySettings } from './config.ts';
 import { sessionCookieChannel } from './context.ts';
 import type { IdentityContext } from './context.ts';
@@ -24,20 +25,19 @@ export function createIdentitySubgraph(
     ? smtpMailer(settings.mail)
     : fileOutbox(settings.mail.dir, () => clock.now()),
 ): SubgraphDefinition {
-  return defineApolloSubgraph<IdentityContext, ServiceSecretBox>({
+  return defineApolloSubgraph<IdentityContext, { secretBox: ServiceSecretBox; throttle: Throttle }>({
     ...identitySubgraph,
     files,
-    // The service key is unwrapped once, at start, with the KMS that wraps the workspace keys.
-    prepare: ({ dataAccess, encryption }) => loadServiceSecretBox({ dataAccess, kms: encryption.kms, clock }),
-    resolvers: ({ dataAccess }, secretBox) =>
-      identityResolvers({
-        dataAccess,
-        settings,
-        mailer,
-        clock,
-        throttle: createThrottle(dataAccess, clock),
-        secretBox,
-      }),
+    async prepare({ dataAccess, encryption }, app) {
+      // The service key is unwrapped once, at start, with the KMS that wraps the workspace keys.
+      const secretBox = await loadServiceSecretBox({ dataAccess, kms: encryption.kms, clock });
+      if (settings.throttle.redisUrl === null) return { secretBox, throttle: createThrottle(dataAccess, clock) };
+      const redis = await openRedisState(settings.throttle.redisUrl, 'identity');
+      app.addHook('onClose', () => redis.close());
+      return { secretBox, throttle: createSharedStateThrottle(redis) };
+    },
+    resolvers: ({ dataAccess }, { secretBox, throttle }) =>
+      identityResolvers({ dataAccess, settings, mailer, clock, throttle, secretBox }),
     context: ({ dataAccess }, forwarded, { reply }) => ({
       forwarded,
       loaders: createLoaders(dataAccess, forwarded),

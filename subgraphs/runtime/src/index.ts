@@ -105,3 +105,5 @@ export type { ServiceMetrics } from './observability/metrics.ts';
 export { createServiceMetrics, graphqlMetricsPlugin, registerMetrics } from './observability/metrics.ts';
 export type { ErrorReportingSettings } from './observability/error-reporting.ts';
 export { configureErrorReporting, flushErrorReports, reportError, scrubText } from './observability/error-reporting.ts';
+export type { SharedState } from './shared-state/shared-state.ts';
+export { memoryState, openRedisState } from './shared-state/shared-state.ts';

@@ -1,6 +1,6 @@
 import { inArray, sql } from 'drizzle-orm';
 import { clientError, ErrorCode } from '@numezis/runtime';
-import type { Clock, DataAccess } from '@numezis/runtime';
+import type { Clock, DataAccess, SharedState } from '@numezis/runtime';
 import { authAttempts } from '../tables.ts';
 
 export interface ThrottleRule {
@@ -13,13 +13,26 @@ export interface ThrottleKey {
   readonly rule: ThrottleRule;
 }
 
+export interface Throttle {
+  /** Refuses with RATE_LIMITED (and retryAfterSeconds) when any key has used up its window. */
+  assertAllowed(keys: readonly ThrottleKey[]): Promise<void>;
+  recordFailure(keys: readonly ThrottleKey[]): Promise<void>;
+  /** A success clears the account's count; an IP's count only expires. */
+  clear(keys: readonly string[]): Promise<void>;
+}
+
+const refusal = (retryAfterMs: number) =>
+  clientError(ErrorCode.RATE_LIMITED, 'Too many failed attempts: try again later', {
+    retryAfterSeconds: Math.ceil(retryAfterMs / 1000),
+  });
+
 /**
  * Brute-force protection: failures are counted per key in a fixed window; once a key reaches its
  * limit, every attempt is refused until the window ends, even one with the right secret, so a
  * guesser learns nothing from the answer. Counting happens before any secret is checked, and each
  * GraphQL alias of a mutation runs serially, so attempts packed into one request count one by one.
  */
-export function createThrottle(dataAccess: DataAccess, clock: Clock) {
+export function createThrottle(dataAccess: DataAccess, clock: Clock): Throttle {
   return {
     async assertAllowed(keys: readonly ThrottleKey[]): Promise<void> {
       const now = clock.now();
@@ -39,9 +52,7 @@ export function createThrottle(dataAccess: DataAccess, clock: Clock) {
         if (row === undefined) continue;
         const windowEnds = row.windowStart.getTime() + rule.windowMs;
         if (windowEnds > now && row.failures >= rule.maxFailures) {
-          throw clientError(ErrorCode.RATE_LIMITED, 'Too many failed attempts: try again later', {
-            retryAfterSeconds: Math.ceil((windowEnds - now) / 1000),
-          });
+          throw refusal(windowEnds - now);
         }
       }
     },
@@ -65,7 +76,6 @@ export function createThrottle(dataAccess: DataAccess, clock: Clock) {
       });
     },
 
-    /** A success clears the account's count; an IP's count only expires. */
     async clear(keys: readonly string[]): Promise<void> {
       if (keys.length === 0) return;
       await dataAccess.unsafeUnscoped((tx) => tx.delete(authAttempts).where(inArray(authAttempts.key, [...keys])));
@@ -73,4 +83,24 @@ export function createThrottle(dataAccess: DataAccess, clock: Clock) {
   };
 }
 
-export type Throttle = ReturnType<typeof createThrottle>;
+/**
+ * The same counting in Redis (REDIS_URL): one atomic increment per failure, the window's expiry set
+ * by the first, so every identity replica sees every failure at once without a database write.
+ */
+export function createSharedStateThrottle(state: SharedState): Throttle {
+  const keyOf = (key: string) => `throttle:${key}`;
+  return {
+    async assertAllowed(keys) {
+      for (const { key, rule } of keys) {
+        const open = await state.peek(keyOf(key));
+        if (open !== undefined && open.resetInMs > 0 && open.count >= rule.maxFailures) throw refusal(open.resetInMs);
+      }
+    },
+    async recordFailure(keys) {
+      for (const { key, rule } of keys) await state.hit(keyOf(key), rule.windowMs);
+    },
+    async clear(keys) {
+      for (const key of keys) await state.delete(keyOf(key));
+    },
+  };
+}

@@ -82,7 +82,7 @@ export function defineApolloSubgraph<Context extends SubgraphContext, Prepared =
    * Runs once at start, before the resolvers are built (to load keys, say); what it returns is
    * handed to `resolvers`. A failure here stops the start like any other start-up error.
    */
-  prepare?: (dependencies: SubgraphDependencies) => Promise<Prepared>;
+  prepare?: (dependencies: SubgraphDependencies, app: FastifyInstance) => Promise<Prepared>;
   resolvers: (dependencies: SubgraphDependencies, prepared: Prepared) => GraphQLResolverMap<Context>;
   context: (
     dependencies: SubgraphDependencies,
@@ -100,7 +100,9 @@ export function defineApolloSubgraph<Context extends SubgraphContext, Prepared =
     migrationsDir: options.files.migrationsDir,
     defaultDataDir: options.files.defaultDataDir,
     async mountGraphQL(app, dependencies) {
-      const prepared = (options.prepare === undefined ? undefined : await options.prepare(dependencies)) as Prepared;
+      const prepared = (
+        options.prepare === undefined ? undefined : await options.prepare(dependencies, app)
+      ) as Prepared;
       await mountApolloSubgraph<Context>(app, {
         name: options.name,
         typeDefs: parse(withAccessDirectives(await readFile(options.files.schemaFile, 'utf8'))),

@@ -1,10 +1,11 @@
 import { createClient } from '@redis/client';
-import { StartupError } from '@numezis/runtime';
+import { StartupError } from '../server/run.ts';
 
 /**
- * State the gateway replicas share: rate-limit counters and the automatic persisted query cache.
- * With REDIS_URL they live in Redis, so every replica counts and caches alike; without it, in this
- * process's memory, which is only right for a single replica (production refuses to start so).
+ * State the replicas of a service share: the gateway's rate-limit counters and persisted query
+ * cache, identity's brute-force counters. With REDIS_URL they live in Redis, so every replica
+ * counts and caches alike; without it, in this process's memory (the gateway, for one replica
+ * only) or in PostgreSQL (identity's counters).
  */
 export interface SharedState {
   readonly kind: 'redis' | 'memory';
@@ -13,6 +14,8 @@ export interface SharedState {
    * has left. Redis makes the increment and the expiry one atomic step.
    */
   hit(key: string, windowMs: number): Promise<{ readonly count: number; readonly resetInMs: number }>;
+  /** The window's count and time left without counting a hit; undefined when no window is open. */
+  peek(key: string): Promise<{ readonly count: number; readonly resetInMs: number } | undefined>;
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlMs: number): Promise<void>;
   delete(key: string): Promise<void>;
@@ -24,10 +27,14 @@ local count = redis.call('INCR', KEYS[1])
 if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 return { count, redis.call('PTTL', KEYS[1]) }`;
 
-/** Every key gets this prefix, so the gateway's keys never meet another application's. */
-const keyPrefix = 'numezis:gateway:';
+const peekScript = `
+local count = redis.call('GET', KEYS[1])
+if not count then return false end
+return { tonumber(count), redis.call('PTTL', KEYS[1]) }`;
 
-export async function openRedisState(url: string): Promise<SharedState> {
+/** `service` prefixes every key (numezis:<service>:…), so services never meet each other's keys. */
+export async function openRedisState(url: string, service: string): Promise<SharedState> {
+  const keyPrefix = `numezis:${service}:`;
   // Commands fail at once while Redis is away (no offline queue), so a request never waits on it.
   // Once connected, the client reconnects by itself; a first connection that fails stops the start.
   let connected = false;
@@ -55,6 +62,10 @@ export async function openRedisState(url: string): Promise<SharedState> {
         arguments: [String(windowMs)],
       })) as [number, number];
       return { count: reply[0], resetInMs: Math.max(reply[1], 0) };
+    },
+    async peek(key) {
+      const reply = (await client.eval(peekScript, { keys: [keyPrefix + key] })) as [number, number] | null;
+      return reply === null ? undefined : { count: reply[0], resetInMs: Math.max(reply[1], 0) };
     },
     async get(key) {
       return (await client.get(keyPrefix + key)) ?? undefined;
@@ -103,6 +114,10 @@ export function memoryState(now: () => number, maxEntries = 10_000): SharedState
       }
       entry.count++;
       return { count: entry.count, resetInMs: entry.expiresAt - now() };
+    },
+    async peek(key) {
+      const entry = live(key);
+      return entry === undefined ? undefined : { count: entry.count, resetInMs: entry.expiresAt - now() };
     },
     async get(key) {
       return live(key)?.value;
