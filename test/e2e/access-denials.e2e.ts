@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { ServiceName } from '@numezis/runtime';
-import { dataOf, graphql, send } from '../src/client.ts';
-import { createWorkspace, enrolTotp, postEntryWithReceipt } from '../src/fixtures.ts';
+import { graphql, send } from '../src/client.ts';
+import { createApiKey, createWorkspace, postEntryWithReceipt } from '../src/fixtures.ts';
 import type { Workspace } from '../src/fixtures.ts';
 import { startTestStack } from '../src/test-stack.ts';
 import { runTrustedDocument } from '../src/trusted-documents.ts';
@@ -99,15 +99,8 @@ describe('denied attempts are counted and logged as possible unauthorized access
   });
 
   it("refuses a partner's document outside the trusted ones and logs it with the key", async () => {
-    const admin = await enrolTotp(stack, alpha);
-    const { createApiKey } = dataOf(
-      await graphql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
-        stack.gatewayUrl,
-        'mutation { createApiKey(input: { name: "Partner", role: VIEWER }) { secret apiKey { id } } }',
-        { as: admin },
-      ),
-    );
-    const headers = { authorization: `Bearer ${createApiKey.secret}` };
+    const key = await createApiKey(stack, alpha);
+    const headers = { authorization: `Bearer ${key.secret}` };
     const freeText = await graphql(stack.gatewayUrl, '{ accounts { id } }', { headers });
     assert.equal(freeText.status, 400, freeText.text);
     assert.equal(freeText.body.errors?.[0]?.extensions?.code, 'PERSISTED_QUERY_REQUIRED');
@@ -121,9 +114,7 @@ describe('denied attempts are counted and logged as possible unauthorized access
       const line = await stack.waitForLog(
         'gateway',
         (candidate) =>
-          candidate.includes('"access_denied"') &&
-          candidate.includes(`apiKey:${createApiKey.apiKey.id}`) &&
-          candidate.includes(reason),
+          candidate.includes('"access_denied"') && candidate.includes(`apiKey:${key.id}`) && candidate.includes(reason),
       );
       assert.match(line, /possible unauthorized access attempt/);
       assert.doesNotMatch(line, /accounts/, 'the document itself is not logged');

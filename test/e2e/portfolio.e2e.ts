@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { dataOf, errorCode, graphql } from '../src/client.ts';
 import type { Caller, GraphQLResult } from '../src/client.ts';
-import { addMember, createWorkspace, enrolTotp, postEntryWithReceipt, signUp } from '../src/fixtures.ts';
+import { addMember, createApiKey, createWorkspace, postEntryWithReceipt, signUp } from '../src/fixtures.ts';
 import type { Person, Workspace } from '../src/fixtures.ts';
 import { sharedStack } from '../src/shared-stack.ts';
 
@@ -166,16 +166,9 @@ describe('portfolio mode', () => {
   });
 
   it('refuses an API key, a malformed firm id, and a workspace named alongside', async () => {
-    const admin = await enrolTotp(stack, await createWorkspace(stack));
-    const { createApiKey } = dataOf(
-      await graphql<{ createApiKey: { secret: string } }>(
-        stack.gatewayUrl,
-        'mutation { createApiKey(input: { name: "Partner", role: VIEWER }) { secret } }',
-        { as: admin },
-      ),
-    );
+    const key = await createApiKey(stack, await createWorkspace(stack));
     const withKey = await graphql(stack.gatewayUrl, booksQuery, {
-      headers: { authorization: `Bearer ${createApiKey.secret}`, [portfolioHeader]: firm.workspaceId },
+      headers: { authorization: `Bearer ${key.secret}`, [portfolioHeader]: firm.workspaceId },
     });
     assert.equal(withKey.status, 403);
     assert.equal(errorCode(withKey), 'FORBIDDEN');

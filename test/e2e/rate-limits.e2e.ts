@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { openRedisState } from '@numezis/runtime';
 import { dataOf, graphql } from '../src/client.ts';
 import type { GraphQLResult } from '../src/client.ts';
-import { addMember, createWorkspace, enrolTotp, minimalPdf, signIn, signUp, testPassword } from '../src/fixtures.ts';
+import { addMember, createApiKey, createWorkspace, minimalPdf, signIn, signUp, testPassword } from '../src/fixtures.ts';
 import { startTestStack } from '../src/test-stack.ts';
 import { trustedDocumentId } from '../src/trusted-documents.ts';
 import type { TestStack } from '../src/test-stack.ts';
@@ -38,20 +38,13 @@ describe('rate limits per API key and per workspace', () => {
   after(() => stack?.close());
 
   it('refuses a partner key over its limit with 429 and Retry-After, while others go on', async () => {
-    const admin = await enrolTotp(stack, await createWorkspace(stack));
-    const { createApiKey } = dataOf(
-      await graphql<{ createApiKey: { secret: string } }>(
-        stack.gatewayUrl,
-        'mutation { createApiKey(input: { name: "Partner", role: VIEWER }) { secret } }',
-        { as: admin },
-      ),
-    );
+    const { secret, admin } = await createApiKey(stack, await createWorkspace(stack));
     const asKey = () =>
       fetch(stack.gatewayUrl, {
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          authorization: `Bearer ${createApiKey.secret}`,
+          authorization: `Bearer ${secret}`,
           'x-forwarded-for': freshAddress(),
         },
         body: JSON.stringify({

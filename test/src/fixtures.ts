@@ -211,6 +211,26 @@ export async function uploadDocument(
   return (JSON.parse(text) as { document: UploadedDocument }).document;
 }
 
+/**
+ * A partner API key of the workspace with `role`: the Admin first enrols TOTP (creating a key needs a
+ * recent second factor). Returns the key's secret and id, and the Admin with its new session.
+ */
+export async function createApiKey(
+  graph: Graph,
+  admin: Workspace,
+  role = 'VIEWER',
+): Promise<{ secret: string; id: string; admin: Workspace & { totpSecret: string } }> {
+  const verified = await enrolTotp(graph, admin);
+  const { createApiKey: created } = dataOf(
+    await graphql<{ createApiKey: { secret: string; apiKey: { id: string } } }>(
+      graph.gatewayUrl,
+      'mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret apiKey { id } } }',
+      { as: verified, variables: { input: { name: 'Partner', role } } },
+    ),
+  );
+  return { secret: created.secret, id: created.apiKey.id, admin: verified };
+}
+
 /** Enrols TOTP for a person: confirming counts as an MFA step, so the returned cookie is freshly verified. */
 export async function enrolTotp<Someone extends Person>(
   graph: Graph,

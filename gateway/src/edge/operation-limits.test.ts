@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { composeServices } from '@apollo/composition';
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
-import { buildSubgraphSchema } from '@apollo/subgraph';
 import { buildSchema, parse, validate } from 'graphql';
 import { generateContextKeyPair } from '@numezis/runtime';
 import { createGateway } from '../app.ts';
 import type { Gateway } from '../app.ts';
 import { readGatewayConfig } from '../config.ts';
+import { startForeignGraph } from '../testing/foreign-graph.ts';
+import type { ForeignGraph } from '../testing/foreign-graph.ts';
 import { defaultOperationLimits, operationLimitsRule } from './operation-limits.ts';
 
 const typeDefs = parse(`
@@ -30,31 +25,22 @@ interface Answer {
 }
 
 describe('operation limits at the gateway', () => {
-  let subgraph: ApolloServer;
+  let graph: ForeignGraph;
   let gateway: Gateway;
-  let dir: string;
-  let subgraphCalls = 0;
 
   before(async () => {
-    subgraph = new ApolloServer({
-      schema: buildSubgraphSchema({
-        typeDefs,
-        resolvers: {
-          Query: { topProducts: () => [table], product: () => table },
-          Product: { parent: () => table, related: () => [table] },
-        },
-      }),
-      plugins: [{ requestDidStart: async () => void subgraphCalls++ }],
+    graph = await startForeignGraph({
+      name: 'products',
+      typeDefs,
+      resolvers: {
+        Query: { topProducts: () => [table], product: () => table },
+        Product: { parent: () => table, related: () => [table] },
+      },
     });
-    const { url } = await startStandaloneServer(subgraph, { listen: { host: '127.0.0.1', port: 0 } });
-    const composition = composeServices([{ name: 'products', url, typeDefs }]);
-    assert.equal(composition.errors, undefined);
-    dir = await mkdtemp(join(tmpdir(), 'limits-'));
-    await writeFile(join(dir, 'supergraph.graphql'), composition.supergraphSdl ?? '');
     gateway = await createGateway(
       readGatewayConfig({
         CONTEXT_SIGNING_KEY: generateContextKeyPair('k1').signingKey,
-        GATEWAY_SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
+        GATEWAY_SUPERGRAPH_PATH: graph.supergraphPath,
         GATEWAY_AUTH_MODE: 'off',
         LOG_LEVEL: 'warn',
       }),
@@ -62,8 +48,7 @@ describe('operation limits at the gateway', () => {
   });
   after(async () => {
     await gateway?.close();
-    await subgraph?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await graph?.stop();
   });
 
   const post = async (payload: unknown): Promise<Answer> => {
@@ -78,7 +63,7 @@ describe('operation limits at the gateway', () => {
 
   /** Sends a refused operation and checks that nothing behind the gateway was asked. */
   const refused = async (query: string, limit: string, status = 400) => {
-    const before = subgraphCalls;
+    const before = graph.subgraphRequests();
     const answer = await post({ query });
     assert.equal(answer.status, status, JSON.stringify(answer.body));
     assert.equal(answer.body.data, undefined);
@@ -88,18 +73,18 @@ describe('operation limits at the gateway', () => {
       JSON.stringify(answer.body),
     );
     assert.equal(answer.body.errors?.[0]?.extensions?.limit, limit);
-    assert.equal(subgraphCalls, before, 'no subgraph was asked');
+    assert.equal(graph.subgraphRequests(), before, 'no subgraph was asked');
     return answer;
   };
 
   const nested = (levels: number) => `{ product { ${'parent { '.repeat(levels)}name${' }'.repeat(levels)} } }`;
 
   it('answers an operation within every limit', async () => {
-    const before = subgraphCalls;
+    const before = graph.subgraphRequests();
     const answer = await post({ query: nested(9) });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     assert.equal(answer.body.errors, undefined);
-    assert.ok(subgraphCalls > before);
+    assert.ok(graph.subgraphRequests() > before);
   });
 
   it('refuses an operation nested deeper than the limit, through fragments too', async () => {
@@ -125,13 +110,13 @@ describe('operation limits at the gateway', () => {
     // 200 products × 50 related × 50 related: far more than a response should hold.
     await refused('{ topProducts(first: 200) { related { related { name } } } }', 'cost');
     // A variable page size counts as the largest page.
-    const before = subgraphCalls;
+    const before = graph.subgraphRequests();
     const answer = await post({
       query: 'query ($n: Int) { topProducts(first: $n) { related { related { name } } } }',
       variables: { n: 1 },
     });
     assert.equal(answer.body.errors?.[0]?.extensions?.limit, 'cost');
-    assert.equal(subgraphCalls, before);
+    assert.equal(graph.subgraphRequests(), before);
     // Small pages of the same shape pass.
     assert.equal((await post({ query: '{ topProducts(first: 10) { related { related { name } } } }' })).status, 200);
   });
@@ -143,7 +128,7 @@ describe('operation limits at the gateway', () => {
   });
 
   it('refuses batched requests and never loops on a fragment cycle', async () => {
-    const before = subgraphCalls;
+    const before = graph.subgraphRequests();
     const batch = await post([{ query: '{ product { name } }' }, { query: '{ product { name } }' }]);
     assert.equal(batch.status, 400);
     const cycle = await post({
@@ -151,7 +136,7 @@ describe('operation limits at the gateway', () => {
     });
     assert.equal(cycle.status, 400);
     assert.equal(cycle.body.errors?.[0]?.extensions?.code, 'GRAPHQL_VALIDATION_FAILED');
-    assert.equal(subgraphCalls, before);
+    assert.equal(graph.subgraphRequests(), before);
   });
 });
 

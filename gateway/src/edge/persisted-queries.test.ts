@@ -1,18 +1,15 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { composeServices } from '@apollo/composition';
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
-import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { generateContextKeyPair } from '@numezis/runtime';
 import { sha256Hex } from '@numezis/schema';
 import { createGateway } from '../app.ts';
 import type { Gateway } from '../app.ts';
 import { readGatewayConfig } from '../config.ts';
+import { startForeignGraph } from '../testing/foreign-graph.ts';
+import type { ForeignGraph } from '../testing/foreign-graph.ts';
 
 const typeDefs = parse(`
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
@@ -24,17 +21,15 @@ const bump = 'mutation Bump {\n  bump\n}';
 const persisted = (body: string) => ({ persistedQuery: { version: 1, sha256Hash: sha256Hex(body) } });
 
 describe('trusted documents and persisted queries', () => {
-  let subgraph: ApolloServer;
-  let dir: string;
-  let subgraphCalls = 0;
+  let graph: ForeignGraph;
   const gateways: Gateway[] = [];
 
   const start = async (env: Record<string, string>) => {
     const gateway = await createGateway(
       readGatewayConfig({
         CONTEXT_SIGNING_KEY: generateContextKeyPair('k1').signingKey,
-        GATEWAY_SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
-        GATEWAY_PERSISTED_QUERY_MANIFEST: join(dir, 'manifest.json'),
+        GATEWAY_SUPERGRAPH_PATH: graph.supergraphPath,
+        GATEWAY_PERSISTED_QUERY_MANIFEST: join(graph.dir, 'manifest.json'),
         GATEWAY_AUTH_MODE: 'off',
         LOG_LEVEL: 'warn',
         ...env,
@@ -45,32 +40,23 @@ describe('trusted documents and persisted queries', () => {
   };
 
   before(async () => {
-    subgraph = new ApolloServer({
-      schema: buildSubgraphSchema({
-        typeDefs,
-        resolvers: { Query: { hello: () => 'Grüezi', secret: () => 'nope' }, Mutation: { bump: () => 1 } },
-      }),
-      plugins: [{ requestDidStart: async () => void subgraphCalls++ }],
+    graph = await startForeignGraph({
+      name: 'hello',
+      typeDefs,
+      resolvers: { Query: { hello: () => 'Grüezi', secret: () => 'nope' }, Mutation: { bump: () => 1 } },
     });
-    const { url } = await startStandaloneServer(subgraph, { listen: { host: '127.0.0.1', port: 0 } });
-    dir = await mkdtemp(join(tmpdir(), 'trusted-'));
-    await writeFile(
-      join(dir, 'supergraph.graphql'),
-      composeServices([{ name: 'hello', url, typeDefs }]).supergraphSdl ?? '',
-    );
     const operations = [
       { id: sha256Hex(hello), name: 'Hello', type: 'query', body: hello },
       { id: sha256Hex(bump), name: 'Bump', type: 'mutation', body: bump },
     ];
     await writeFile(
-      join(dir, 'manifest.json'),
+      join(graph.dir, 'manifest.json'),
       JSON.stringify({ format: 'apollo-persisted-query-manifest', version: 1, operations }),
     );
   });
   after(async () => {
     for (const gateway of gateways) await gateway.close();
-    await subgraph?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await graph?.stop();
   });
 
   const post = (gateway: Gateway, payload: unknown) =>
@@ -96,14 +82,14 @@ describe('trusted documents and persisted queries', () => {
     assert.deepEqual(byGet.json(), { data: { hello: 'Grüezi' } }, byGet.body);
     assert.match(String(byGet.headers['cache-control']), /\bprivate\b/);
     // A mutation is never run by GET, trusted or not.
-    const calls = subgraphCalls;
+    const calls = graph.subgraphRequests();
     const mutationByGet = await gateway.app.inject({
       method: 'GET',
       url: `/graphql?extensions=${encodeURIComponent(JSON.stringify(persisted(bump)))}`,
       headers: { 'apollo-require-preflight': 'true' },
     });
     assert.equal(mutationByGet.statusCode, 405);
-    assert.equal(subgraphCalls, calls);
+    assert.equal(graph.subgraphRequests(), calls);
   });
 
   it('let the web client register automatic persisted queries, then send the hash alone', async () => {
@@ -118,7 +104,7 @@ describe('trusted documents and persisted queries', () => {
 
   it('with GATEWAY_TRUSTED_DOCUMENTS_ONLY, refuse every other document and any registration', async () => {
     const gateway = await start({ GATEWAY_TRUSTED_DOCUMENTS_ONLY: 'true' });
-    const calls = subgraphCalls;
+    const calls = graph.subgraphRequests();
     const freeText = await post(gateway, { query: '{ secret }' });
     assert.equal(freeText.statusCode, 400);
     assert.equal(codeOf(freeText), 'PERSISTED_QUERY_REQUIRED');
@@ -126,12 +112,12 @@ describe('trusted documents and persisted queries', () => {
     assert.equal(codeOf(registration), 'PERSISTED_QUERY_REQUIRED');
     const unknown = await post(gateway, { extensions: persisted('{ secret }') });
     assert.equal(codeOf(unknown), 'PERSISTED_QUERY_NOT_FOUND');
-    assert.equal(subgraphCalls, calls, 'nothing reached the subgraph');
+    assert.equal(graph.subgraphRequests(), calls, 'nothing reached the subgraph');
     assert.deepEqual((await post(gateway, { extensions: persisted(hello) })).json(), { data: { hello: 'Grüezi' } });
   });
 
   it('refuse to start on a manifest whose ids are not their bodies’ SHA-256', async () => {
-    const forged = join(dir, 'forged.json');
+    const forged = join(graph.dir, 'forged.json');
     await writeFile(
       forged,
       JSON.stringify({

@@ -1,18 +1,13 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { composeServices } from '@apollo/composition';
-import { ApolloServer } from '@apollo/server';
-import { startStandaloneServer } from '@apollo/server/standalone';
-import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
 import { generateContextKeyPair } from '@numezis/runtime';
 import { createGateway } from '../app.ts';
 import type { Gateway } from '../app.ts';
 import { readGatewayConfig } from '../config.ts';
+import { startForeignGraph } from '../testing/foreign-graph.ts';
+import type { ForeignGraph } from '../testing/foreign-graph.ts';
 
 // Tests meet the real Redis of this machine (and of CI, which starts it).
 const redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -23,23 +18,14 @@ const typeDefs = parse(`
 `);
 
 describe('the per-address rate limit, shared by gateway replicas through Redis', () => {
-  let subgraph: ApolloServer;
+  let graph: ForeignGraph;
   let replicas: Gateway[] = [];
-  let dir: string;
-  let subgraphCalls = 0;
 
   before(async () => {
-    subgraph = new ApolloServer({
-      schema: buildSubgraphSchema({ typeDefs, resolvers: { Query: { hello: () => 'Grüezi' } } }),
-      plugins: [{ requestDidStart: async () => void subgraphCalls++ }],
-    });
-    const { url } = await startStandaloneServer(subgraph, { listen: { host: '127.0.0.1', port: 0 } });
-    const composition = composeServices([{ name: 'hello', url, typeDefs }]);
-    dir = await mkdtemp(join(tmpdir(), 'rate-'));
-    await writeFile(join(dir, 'supergraph.graphql'), composition.supergraphSdl ?? '');
+    graph = await startForeignGraph({ name: 'hello', typeDefs, resolvers: { Query: { hello: () => 'Grüezi' } } });
     const env = {
       CONTEXT_SIGNING_KEY: generateContextKeyPair('k1').signingKey,
-      GATEWAY_SUPERGRAPH_PATH: join(dir, 'supergraph.graphql'),
+      GATEWAY_SUPERGRAPH_PATH: graph.supergraphPath,
       GATEWAY_AUTH_MODE: 'off',
       GATEWAY_TRUST_PROXY: '127.0.0.1',
       GATEWAY_RATE_LIMIT_PER_IP: '5',
@@ -50,8 +36,7 @@ describe('the per-address rate limit, shared by gateway replicas through Redis',
   });
   after(async () => {
     for (const replica of replicas) await replica.close();
-    await subgraph?.stop();
-    await rm(dir, { recursive: true, force: true });
+    await graph?.stop();
   });
 
   const ask = (replica: Gateway | undefined, ip: string) => {
@@ -77,7 +62,7 @@ describe('the per-address rate limit, shared by gateway replicas through Redis',
         for (let index = 0; index < 2; index++) assert.equal((await ask(replicas[1], ip)).statusCode, 200);
       })(),
     ]);
-    const calls = subgraphCalls;
+    const calls = graph.subgraphRequests();
     const refused = await ask(replicas[0], ip);
     assert.equal(refused.statusCode, 429);
     const retryAfter = Number(refused.headers['retry-after']);
@@ -86,7 +71,7 @@ describe('the per-address rate limit, shared by gateway replicas through Redis',
     assert.equal(body.errors[0]?.extensions.code, 'RATE_LIMITED');
     assert.equal(body.errors[0]?.extensions.scope, 'ip');
     assert.equal((await ask(replicas[1], ip)).statusCode, 429);
-    assert.equal(subgraphCalls, calls, 'no subgraph was asked');
+    assert.equal(graph.subgraphRequests(), calls, 'no subgraph was asked');
     // Another address is unaffected, and health probes are never limited.
     assert.equal((await ask(replicas[1], other)).statusCode, 200);
     const health = await replicas[0]?.app.inject({ method: 'GET', url: '/livez', headers: { 'x-forwarded-for': ip } });
