@@ -4,6 +4,7 @@ import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/dis
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import fastifyCors from '@fastify/cors';
 import type { FastifyInstance } from 'fastify';
+import type { SharedState, SigningKey } from '@numezis/runtime';
 import {
   createAccessDenials,
   createContextSigner,
@@ -60,13 +61,31 @@ export interface Gateway {
  */
 export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   if (config.signingKey === null) throw new StartupError('CONTEXT_SIGNING_KEY is required');
+  const signingKey = config.signingKey;
   const stopReporting = configureErrorReporting({
     dsn: config.sentryDsn,
     environment: config.environment,
     service: 'gateway',
   });
+  const resources: { redis: SharedState | null } = { redis: null };
+  try {
+    return await buildGateway(config, signingKey, resources, stopReporting);
+  } catch (error) {
+    // A start that fails leaves no connection open behind it.
+    await resources.redis?.close();
+    await stopReporting();
+    throw error;
+  }
+}
+
+async function buildGateway(
+  config: GatewayConfig,
+  signingKey: SigningKey,
+  resources: { redis: SharedState | null },
+  stopReporting: () => Promise<void>,
+): Promise<Gateway> {
   const supergraph = await loadSupergraph(config.supergraphPath, config.subgraphUrls);
-  const signer = createContextSigner({ key: config.signingKey, clock: config.clock });
+  const signer = createContextSigner({ key: signingKey, clock: config.clock });
   const fetcher = createSubgraphFetcher({ timeoutMs: config.subgraphTimeoutMs });
 
   const production = config.environment === 'production';
@@ -87,6 +106,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
   // One Redis for all shared state; in memory, counters and cached documents get a store each, so
   // a flood of counters cannot push documents out.
   const redis = config.redisUrl === null ? null : await openRedisState(config.redisUrl, 'gateway');
+  resources.redis = redis;
   const rateState = redis ?? memoryState(() => config.clock.now());
   const documentState = redis ?? memoryState(() => config.clock.now());
   const rateLimiter = createRateLimiter(rateState, config.rateLimits, app.log, (scope) =>
