@@ -14,6 +14,10 @@ describe('redactUrl', () => {
     [`/documents/1/content?token=${ticket}&inline=0`, '/documents/1/content?token=[redacted]&inline=0'],
     [`/x?a=1&Ticket=${ticket}`, '/x?a=1&Ticket=[redacted]'],
     ['/graphql', '/graphql'],
+    [
+      '/graphql?extensions=%7B%7D&variables=%7B%22iban%22%3A%22CH9300762011623852957%22%7D',
+      '/graphql?extensions=%7B%7D&variables=[redacted]',
+    ],
     ['/internal/uploads', '/internal/uploads'],
   ];
   for (const [url, expected] of table) {

@@ -24,7 +24,8 @@ export const redactedPaths: readonly string[] = [
 /**
  * Upload and download URLs carry a single-use ticket in their path, and a logged URL outlives the
  * ticket's purpose: everything after `/uploads/` or `/downloads/`, and any `token` or `ticket` query
- * parameter, is replaced before a URL reaches a log line.
+ * parameter, is replaced before a URL reaches a log line; so are the `variables` of a GraphQL GET
+ * (a persisted query's IBAN, say), which are personal data as often as not.
  */
 export function redactUrl(url: string): string {
   const queryAt = url.indexOf('?');
@@ -32,7 +33,7 @@ export function redactUrl(url: string): string {
   const query = queryAt === -1 ? '' : url.slice(queryAt);
   return (
     path.replace(/\/(uploads|downloads)\/.*$/, '/$1/[redacted]') +
-    query.replace(/([?&](?:token|ticket)=)[^&#]*/gi, '$1[redacted]')
+    query.replace(/([?&](?:token|ticket|variables)=)[^&#]*/gi, '$1[redacted]')
   );
 }
 
