@@ -107,3 +107,12 @@ export type { ErrorReportingSettings } from './observability/error-reporting.ts'
 export { configureErrorReporting, flushErrorReports, reportError, scrubText } from './observability/error-reporting.ts';
 export type { SharedState } from './shared-state/shared-state.ts';
 export { memoryState, openRedisState } from './shared-state/shared-state.ts';
+export type { AuditActor, AuditEvent, AuditOutcome, AuditTarget, Json, JsonObject } from './audit/event.ts';
+export { auditActorOf, auditEventProblem, auditTenantOf, requestOrigin } from './audit/event.ts';
+export { maskedAhv, maskedEmail, maskedIban, redacted } from './audit/masking.ts';
+export type { AuditChange } from './audit/mutation-audit.ts';
+export { auditChange } from './audit/mutation-audit.ts';
+export { auditOutboxMigrationSql } from './audit/outbox.ts';
+export type { AuditSender } from './audit/relay.ts';
+export type { AuditIngestSettings } from './config/audit-ingest.ts';
+export { auditIngestPath } from './config/audit-ingest.ts';

@@ -3,6 +3,8 @@ import type { DatabaseSettings } from '../db/database.ts';
 import { dirname, join } from 'node:path';
 import { readEncryptionConfig } from './kms.ts';
 import type { EncryptionConfig } from './kms.ts';
+import { readAuditIngestSettings } from './audit-ingest.ts';
+import type { AuditIngestSettings } from './audit-ingest.ts';
 import { readCommonConfig, readDatabaseSettings, readVerifyKeys } from './common.ts';
 import type { CommonConfig } from './common.ts';
 import { createConfigReader } from './reader.ts';
@@ -18,6 +20,7 @@ export interface SubgraphConfig extends CommonConfig {
   readonly shutdownTimeoutMs: number;
   /** The KMS that wraps the service's data keys, and how long unwrapped keys stay in memory. */
   readonly encryption: EncryptionConfig;
+  readonly auditIngest: AuditIngestSettings;
 }
 
 /**
@@ -45,5 +48,6 @@ export function readSubgraphConfig(
     encryption: readEncryptionConfig(reader, common.environment, {
       defaultLocalKeyFile: join(dirname(service.defaultDataDir), 'local-kms-key.json'),
     }),
+    auditIngest: readAuditIngestSettings(reader, common.environment, service.name),
   });
 }

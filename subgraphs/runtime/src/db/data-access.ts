@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { PortfolioAccess, PortfolioClient, SystemAccess } from '../context/access-mode.ts';
 import { isUuid } from '../context/signed-context.ts';
 import type { Permission } from '../policy/roles.ts';
+import { runCommitHooks } from './commit-hooks.ts';
 import type { Db, Tx } from './database.ts';
 
 /**
@@ -61,8 +62,10 @@ export function createDataAccess(db: Db): DataAccess {
     if (scope.tenantId !== undefined && !isUuid(scope.tenantId)) throw new Error('tenant id must be a UUID');
     if (scope.userId !== undefined && !isUuid(scope.userId)) throw new Error('user id must be a UUID');
     if (scope.tokenHash !== undefined && !/^[0-9a-f]{64}$/.test(scope.tokenHash)) throw new Error('bad token hash');
-    return db.transaction(
+    let opened: Tx | undefined;
+    const result = await db.transaction(
       async (tx) => {
+        opened = tx;
         await tx.execute(
           sql`select set_config('app.tenant_id', ${scope.tenantId ?? ''}, true),
                      set_config('app.user_id', ${scope.userId ?? ''}, true),
@@ -74,6 +77,8 @@ export function createDataAccess(db: Db): DataAccess {
       // Read-only is PostgreSQL's own guarantee (every write fails with 25006), whatever `work` tries.
       readOnly ? { accessMode: 'read only' } : undefined,
     );
+    if (opened !== undefined) runCommitHooks(opened);
+    return result;
   };
   const inPortfolio: DataAccess['inPortfolio'] = async (access, permission, work, options = {}) => {
     // The type says portfolio; a caller that forced another access through must not get a pass.

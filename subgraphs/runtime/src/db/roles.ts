@@ -7,13 +7,23 @@ export interface ServiceDatabaseNames {
   readonly schema: string;
   readonly ownerRole: string;
   readonly appRole: string;
+  /**
+   * The role a service's deleting job takes on (`SET LOCAL ROLE`) for what the application role may
+   * never do itself, such as removing expired audit events; triggers check for it by name.
+   */
+  readonly purgeRole: string;
 }
 
 const servicePattern = /^[a-z][a-z0-9_]{0,30}$/;
 
 export function serviceDatabaseNames(service: string): ServiceDatabaseNames {
   if (!servicePattern.test(service)) throw new Error(`invalid service name "${service}"`);
-  return { schema: service, ownerRole: `numezis_${service}_owner`, appRole: `numezis_${service}_app` };
+  return {
+    schema: service,
+    ownerRole: `numezis_${service}_owner`,
+    appRole: `numezis_${service}_app`,
+    purgeRole: `numezis_${service}_purge`,
+  };
 }
 
 /**
@@ -30,9 +40,13 @@ export function bootstrapStatements(names: ServiceDatabaseNames, options: { logi
   return [
     createRole(names.ownerRole, `${login} NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS`),
     createRole(names.appRole, `${login} NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS`),
+    createRole(names.purgeRole, 'NOLOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS'),
+    `DO $$ BEGIN GRANT ${names.purgeRole} TO ${names.appRole}; ` +
+      `EXCEPTION WHEN unique_violation OR duplicate_object THEN NULL; END $$`,
     `CREATE SCHEMA IF NOT EXISTS ${names.schema} AUTHORIZATION ${names.ownerRole}`,
     // PostgreSQL 15 no longer lets PUBLIC create in the public schema; make sure nobody relies on it.
     `REVOKE CREATE ON SCHEMA public FROM PUBLIC`,
     `GRANT USAGE ON SCHEMA ${names.schema} TO ${names.appRole}`,
+    `GRANT USAGE ON SCHEMA ${names.schema} TO ${names.purgeRole}`,
   ];
 }

@@ -12,6 +12,8 @@ export interface SystemJob {
   /** `<service>.<job>`, in logs. */
   readonly name: string;
   readonly everyMs: number;
+  /** Log a run only when it affected something (a relay that looks every second). */
+  readonly quiet?: boolean;
   run(access: SystemAccess, dataAccess: DataAccess): Promise<{ readonly affected: number }>;
 }
 
@@ -25,7 +27,10 @@ export function scheduleSystemJobs(app: FastifyInstance, jobs: readonly SystemJo
     const run = job
       .run(access, dataAccess)
       .then(
-        ({ affected }) => app.log.info({ job: job.name, affected, durationMs: Date.now() - started }, 'system job ran'),
+        ({ affected }) => {
+          if (job.quiet === true && affected === 0) return;
+          app.log.info({ job: job.name, affected, durationMs: Date.now() - started }, 'system job ran');
+        },
         (error: unknown) => app.log.error({ job: job.name, err: error }, 'system job failed'),
       )
       .finally(() => running.delete(run));

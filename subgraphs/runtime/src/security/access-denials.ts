@@ -35,14 +35,20 @@ interface WarnLogger {
 
 /**
  * Logs each attempt as `possible unauthorized access attempt` with who, where and what, but nothing a
- * client typed: no arguments, no ids it asked for, no address. The audit trail will record them too.
+ * client typed: no arguments, no ids it asked for, no address.
  */
-export function createAccessDenials(log: WarnLogger, service: string): AccessDenials {
+export function createAccessDenials(
+  log: WarnLogger,
+  service: string,
+  /** Also told of each attempt: the audit trail records the refusals. */
+  sink?: DenialListener,
+): AccessDenials {
   const counts = new Map<string, number>();
   return {
     record(attempt) {
       const { field, code, reason, context } = attempt;
       for (const listener of listeners) listener(attempt);
+      sink?.(attempt);
       const key = `${field} ${code}`;
       const count = (counts.get(key) ?? 0) + 1;
       counts.set(key, count);

@@ -11,6 +11,9 @@ import { readFile } from 'node:fs/promises';
 import { parse } from 'graphql';
 import type { DocumentNode } from 'graphql';
 import type { ForwardedContext } from '../context/signed-context.ts';
+import type { Clock } from '../clock.ts';
+import type { DataAccess } from '../db/data-access.ts';
+import { auditDeniedReads, auditMutationsTransformer } from '../audit/mutation-audit.ts';
 import { withAccessDirectives } from '@numezis/schema';
 import { createAccessDenials } from '../security/access-denials.ts';
 import { accessDirectivesTransformer } from './access-directives.ts';
@@ -36,15 +39,25 @@ export async function mountApolloSubgraph<Context extends SubgraphContext>(
     resolvers: GraphQLResolverMap<Context>;
     context: (forwarded: ForwardedContext, http: { request: FastifyRequest; reply: FastifyReply }) => Context;
     metrics: ServiceMetrics;
+    /** Where the mutations' audit events are written (the service's outbox) and their clock. */
+    dataAccess: DataAccess;
+    clock: Clock;
   },
 ): Promise<void> {
-  const enforceAccess = accessDirectivesTransformer(createAccessDenials(app.log, options.name));
+  const audit = { service: options.name, dataAccess: options.dataAccess, clock: options.clock, log: app.log };
+  const enforceAccess = accessDirectivesTransformer(
+    createAccessDenials(app.log, options.name, auditDeniedReads(audit)),
+  );
+  // The audit wrapper goes outside the access checks, so a refused mutation is recorded as well.
+  const recordMutations = auditMutationsTransformer(audit);
   const server = new ApolloServer<Context>({
-    schema: enforceAccess(
-      buildSubgraphSchema({
-        typeDefs: options.typeDefs,
-        resolvers: options.resolvers as GraphQLResolverMap<unknown>,
-      }),
+    schema: recordMutations(
+      enforceAccess(
+        buildSubgraphSchema({
+          typeDefs: options.typeDefs,
+          resolvers: options.resolvers as GraphQLResolverMap<unknown>,
+        }),
+      ),
     ),
     logger: app.log,
     plugins: [
@@ -96,6 +109,7 @@ export function defineApolloSubgraph<Context extends SubgraphContext, Prepared =
   return {
     ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
     name: options.name,
+    auditOutbox: true,
     defaultPort: options.defaultPort,
     migrationsDir: options.files.migrationsDir,
     defaultDataDir: options.files.defaultDataDir,
@@ -109,6 +123,8 @@ export function defineApolloSubgraph<Context extends SubgraphContext, Prepared =
         resolvers: options.resolvers(dependencies, prepared),
         context: (forwarded, http) => options.context(dependencies, forwarded, http),
         metrics: dependencies.metrics,
+        dataAccess: dependencies.dataAccess,
+        clock: dependencies.config.clock,
       });
       options.routes?.(app, dependencies);
     },

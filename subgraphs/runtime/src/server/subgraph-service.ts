@@ -12,6 +12,7 @@ import { serviceDatabaseNames } from '../db/roles.ts';
 import { createHttpServer, registerHealthRoutes, withTimeout } from './http.ts';
 import { requireSignedContext } from './require-signed-context.ts';
 import { scheduleSystemJobs } from '../jobs/system-jobs.ts';
+import { auditRelayJob, httpAuditSender } from '../audit/relay.ts';
 import type { SystemJob } from '../jobs/system-jobs.ts';
 import { listen, runService } from './run.ts';
 import { createFieldCipher } from '../crypto/field-cipher.ts';
@@ -49,10 +50,17 @@ export interface SubgraphDefinition {
   mountGraphQL(app: FastifyInstance, dependencies: SubgraphDependencies): Promise<void>;
   /** Background jobs, run with system access on a timer while the service is up. */
   readonly jobs?: readonly SystemJob[];
+  /**
+   * The service writes audit events to an outbox of its own (`auditOutboxMigrationSql`), which a
+   * relay ships to the audit subgraph when AUDIT_INGEST_URL is set.
+   */
+  readonly auditOutbox?: boolean;
 }
 
 export interface SubgraphService {
   readonly app: FastifyInstance;
+  /** For in-process tests that look at what the service stored (its audit outbox, say). */
+  readonly dataAccess: DataAccess;
   close(): Promise<void>;
 }
 
@@ -104,10 +112,16 @@ export async function createSubgraphService(
     });
     const encryption = { kms, keyring, fields: createFieldCipher(keyring) };
     await definition.mountGraphQL(app, { config, dataAccess, encryption, metrics });
-    scheduleSystemJobs(app, definition.jobs ?? [], dataAccess);
+    const { url, token, relayIntervalMs } = config.auditIngest;
+    const relay =
+      definition.auditOutbox === true && url !== null && token !== null
+        ? [auditRelayJob(definition.name, httpAuditSender(url, token), relayIntervalMs)]
+        : [];
+    scheduleSystemJobs(app, [...(definition.jobs ?? []), ...relay], dataAccess);
     await app.ready();
     return {
       app,
+      dataAccess,
       async close() {
         await app.close();
         keyring.clearCache();

@@ -16,6 +16,10 @@ import { rolePermissions } from '../policy/roles.ts';
 import type { Role } from '../policy/roles.ts';
 import { createTestDatabases } from '../db/testing.ts';
 import { createSubgraphService } from '../server/subgraph-service.ts';
+import { systemAccess } from '../context/access-mode.ts';
+import type { AuditEvent } from '../audit/event.ts';
+import { auditRelayJobName, outboxTable } from '../audit/outbox.ts';
+import { asc } from 'drizzle-orm';
 import type { SubgraphDefinition } from '../server/subgraph-service.ts';
 
 const anonymous: Actor = { kind: 'anonymous' };
@@ -44,6 +48,8 @@ export interface InProcessSubgraph {
     request: Omit<InjectOptions, 'headers'> & { readonly headers?: Record<string, string> },
     options?: PostOptions,
   ): Promise<LightMyRequestResponse>;
+  /** The events waiting in the service's audit outbox, oldest first, read as its relay would. */
+  auditOutbox(): Promise<AuditEvent[]>;
   close(): Promise<void>;
 }
 
@@ -115,6 +121,12 @@ export async function startInProcessSubgraph(
         ...request,
         headers: { ...request.headers, [contextHeader]: signedFor(tenantId, options) },
       });
+    },
+    auditOutbox() {
+      const outbox = outboxTable(definition.name);
+      return service.dataAccess.unsafeAsSystem(systemAccess(auditRelayJobName(definition.name)), async (tx) =>
+        (await tx.select({ event: outbox.event }).from(outbox).orderBy(asc(outbox.position))).map((row) => row.event),
+      );
     },
     async close() {
       await service.close();
