@@ -59,6 +59,9 @@ export const fieldPolicy = {
   'Query.me': { subgraph: 'identity', scope: 'public' },
   'Query.portfolioBooks': { subgraph: 'accounting', scope: 'portfolio', permission: 'accounting.read' },
   'Query.sensitiveReads': { subgraph: 'accounting', scope: 'tenant', permission: 'audit.read' },
+  'Query.verifyAuditChain': { subgraph: 'audit', scope: 'tenant', permission: 'audit.read' },
   'Query.workspace': { subgraph: 'identity', scope: 'tenant', permission: 'workspace.read' },
+  'Subscription.auditEvents': { subgraph: 'audit', scope: 'tenant', permission: 'audit.read' },
+  'Tenant.auditExport': { subgraph: 'audit', scope: 'tenant', permission: 'audit.read' },
   'Tenant.auditLog': { subgraph: 'audit', scope: 'tenant', permission: 'audit.read' },
 } as const satisfies Record<string, FieldPolicy>;

@@ -85,6 +85,10 @@ BEGIN
   END LOOP;
 END $$;
 
+-- The purge job finds the workspaces whose subscription has ended; it then acts in each one alone.
+CREATE POLICY purge_job_finds_ended ON audit.workspace_terms FOR SELECT
+  USING (current_setting('app.system_job', true) = 'audit.purge');
+
 -- Append-only: the application role inserts and reads. UPDATE is refused to everyone; DELETE only
 -- to the purge role, and only for an expired event of a workspace without an open hold.
 GRANT SELECT, INSERT ON audit.audit_events, audit.purged_events, audit.checkpoints TO numezis_audit_app;

@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { startInProcessSubgraph } from '@numezis/runtime';
+import { startInProcessSubgraph, systemClock } from '@numezis/runtime';
 import type { InProcessSubgraph } from '@numezis/runtime';
-import { auditSubgraph } from './definition.ts';
+import { readAuditSettings } from './config.ts';
+import { createAuditSubgraph } from './definition.ts';
 
 // mercurius keeps `resolveReference` on the type object, which a `mapSchema` rebuild drops; then
 // `_entities` would echo any representation back unchecked. These go through the real subgraph.
 describe('audit subgraph: access directives through mercurius', () => {
   let subgraph: InProcessSubgraph;
   before(async () => {
-    subgraph = await startInProcessSubgraph(auditSubgraph, { env: process.env });
+    subgraph = await startInProcessSubgraph(createAuditSubgraph(readAuditSettings({}, 'test'), systemClock), {
+      env: process.env,
+    });
   });
   after(() => subgraph.close());
 

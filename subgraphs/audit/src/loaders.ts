@@ -2,8 +2,9 @@ import type DataLoader from 'dataloader';
 import { count, inArray, max } from 'drizzle-orm';
 import { isUuid, tenantLoader, tenantWith } from '@numezis/runtime';
 import type { DataAccess, ForwardedContext } from '@numezis/runtime';
-import { auditEvents } from './tables.ts';
-import type { AuditEventRow } from './tables.ts';
+import { eventView } from './store/event-view.ts';
+import type { AuditEventView } from './store/event-view.ts';
+import { auditEvents, workspaceTerms } from './tables.ts';
 
 export interface AuditLogSummary {
   readonly eventCount: number;
@@ -11,20 +12,23 @@ export interface AuditLogSummary {
 }
 
 export interface Loaders {
-  readonly events: DataLoader<string, AuditEventRow | null>;
+  readonly events: DataLoader<string, AuditEventView | null>;
   readonly summaries: DataLoader<string, AuditLogSummary | null>;
+  /** When the active workspace's subscription ends (null while it runs), for `retainUntil`. */
+  subscriptionEndsAt(): Promise<Date | null>;
 }
 
 export function createLoaders(dataAccess: DataAccess, context: ForwardedContext): Loaders {
   // Entity references resolve only for a caller allowed to read the audit trail.
   const tenantId = tenantWith(context.access, 'audit.read');
+  let terms: Promise<Date | null> | undefined;
   return {
     events: tenantLoader(dataAccess, tenantId, async (tx, ids) => {
       const rows = await tx
         .select()
         .from(auditEvents)
         .where(inArray(auditEvents.id, ids.filter(isUuid)));
-      return new Map(rows.map((row) => [row.id, row]));
+      return new Map(rows.map((row) => [row.id, eventView(row)]));
     }),
     summaries: tenantLoader(dataAccess, tenantId, async (tx, tenantIds) => {
       const rows = await tx
@@ -43,5 +47,13 @@ export function createLoaders(dataAccess: DataAccess, context: ForwardedContext)
           }),
       );
     }),
+    subscriptionEndsAt() {
+      if (tenantId === null) return Promise.resolve(null);
+      terms ??= dataAccess.inTenant(tenantId, async (tx) => {
+        const [row] = await tx.select({ endsAt: workspaceTerms.subscriptionEndsAt }).from(workspaceTerms).limit(1);
+        return row?.endsAt ?? null;
+      });
+      return terms;
+    },
   };
 }

@@ -1,4 +1,9 @@
 import { runSubgraph } from '@numezis/runtime';
-import { auditSubgraph } from './definition.ts';
+import { readAuditSettings } from './config.ts';
+import { auditSubgraph, createAuditSubgraph } from './definition.ts';
 
-await runSubgraph(auditSubgraph, auditSubgraph, process.env);
+await runSubgraph(
+  auditSubgraph,
+  (config) => createAuditSubgraph(readAuditSettings(process.env, config.environment), config.clock),
+  process.env,
+);

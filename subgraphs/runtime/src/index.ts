@@ -116,3 +116,5 @@ export { auditOutboxMigrationSql } from './audit/outbox.ts';
 export type { AuditSender } from './audit/relay.ts';
 export type { AuditIngestSettings } from './config/audit-ingest.ts';
 export { auditIngestPath } from './config/audit-ingest.ts';
+export type { PubSub } from './shared-state/pubsub.ts';
+export { memoryPubSub, openRedisPubSub } from './shared-state/pubsub.ts';

@@ -12,9 +12,15 @@ const openPaths = new Set(['/livez', '/health', '/metrics']);
  * the gateway for this subgraph. The check runs before the body is even read, so a request without
  * it touches no data.
  */
-export function requireSignedContext(app: FastifyInstance, verifier: ContextVerifier): void {
+export function requireSignedContext(
+  app: FastifyInstance,
+  verifier: ContextVerifier,
+  /** Service-to-service routes that check a credential of their own (the audit ingest's token). */
+  ownAuthenticationPaths: readonly string[] = [],
+): void {
+  const unsigned = new Set([...openPaths, ...ownAuthenticationPaths]);
   app.addHook('onRequest', async (request, reply) => {
-    if (openPaths.has(request.url.split('?')[0] ?? '')) return;
+    if (unsigned.has(request.url.split('?')[0] ?? '')) return;
     const header = request.headers[contextHeader];
     const result = verifier.verify(Array.isArray(header) ? undefined : header);
     if (!result.ok) {

@@ -55,6 +55,8 @@ export interface SubgraphDefinition {
    * relay ships to the audit subgraph when AUDIT_INGEST_URL is set.
    */
   readonly auditOutbox?: boolean;
+  /** Routes that authenticate their caller themselves instead of by a gateway signature. */
+  readonly ownAuthenticationPaths?: readonly string[];
 }
 
 export interface SubgraphService {
@@ -101,6 +103,7 @@ export async function createSubgraphService(
     requireSignedContext(
       app,
       createContextVerifier({ keys: config.verifyKeys, audience: definition.name, clock: config.clock }),
+      definition.ownAuthenticationPaths,
     );
     const dataAccess = createDataAccess(database.db);
     const keyring = createKeyring({
