@@ -14,13 +14,19 @@ import {
   memoryState,
   openRedisState,
   graphqlMetricsPlugin,
+  httpAuditSender,
   registerMetrics,
   maskingFormatError,
   registerHealthRoutes,
   requestIdPlugin,
   StartupError,
 } from '@numezis/runtime';
+import type { GraphQLSchema } from 'graphql';
+import { createEdgeAudit } from './audit/edge-audit.ts';
+import type { EdgeAudit } from './audit/edge-audit.ts';
+import { edgeAuditPlugin, recordingRefusals } from './audit/edge-audit-plugin.ts';
 import type { GatewayConfig } from './config.ts';
+import { registerSubscriptionServer } from './subscriptions/subscription-server.ts';
 import { registerDocumentTransfers } from './document-transfers.ts';
 import { limitFormatError, operationLimitsRule, registerDocumentSizeLimit } from './edge/operation-limits.ts';
 import {
@@ -47,6 +53,11 @@ import { SignedDataSource } from './signed-data-source.ts';
 import { createSubgraphFetcher, timedFetch } from './subgraph-fetcher.ts';
 import { loadSupergraph } from './supergraph.ts';
 
+interface Resources {
+  redis: SharedState | null;
+  edgeAudit: EdgeAudit | null;
+}
+
 export interface Gateway {
   readonly app: FastifyInstance;
   /** With TLS and GATEWAY_HTTP_REDIRECT_PORT: the plain HTTP listener that redirects to HTTPS. */
@@ -67,12 +78,13 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
     environment: config.environment,
     service: 'gateway',
   });
-  const resources: { redis: SharedState | null } = { redis: null };
+  const resources: Resources = { redis: null, edgeAudit: null };
   try {
     return await buildGateway(config, signingKey, resources, stopReporting);
   } catch (error) {
     // A start that fails leaves no connection open behind it.
     await resources.redis?.close();
+    await resources.edgeAudit?.close(0);
     await stopReporting();
     throw error;
   }
@@ -81,7 +93,7 @@ export async function createGateway(config: GatewayConfig): Promise<Gateway> {
 async function buildGateway(
   config: GatewayConfig,
   signingKey: SigningKey,
-  resources: { redis: SharedState | null },
+  resources: Resources,
   stopReporting: () => Promise<void>,
 ): Promise<Gateway> {
   const supergraph = await loadSupergraph(config.supergraphPath, config.subgraphUrls);
@@ -113,8 +125,30 @@ async function buildGateway(
     metrics.rateLimitRejections.inc({ scope }),
   );
   registerIpRateLimit(app, rateLimiter);
-  const denials = createAccessDenials(app.log, 'gateway');
-  registerTrustedDocuments(app, await loadTrustedDocuments(config.persistedQueryManifestPath));
+  const { url: ingestUrl, token: ingestToken } = config.auditIngest;
+  const edgeAudit = createEdgeAudit({
+    send: ingestUrl === null || ingestToken === null ? null : httpAuditSender(ingestUrl, ingestToken),
+    clock: config.clock,
+    log: app.log,
+    registry: metrics.registry,
+  });
+  resources.edgeAudit = edgeAudit;
+  // Refusals at the edge (forbidden fields, untrusted documents) go to the audit trail as well.
+  const denials = createAccessDenials(app.log, 'gateway', (attempt) => {
+    if (attempt.code === 'NOT_FOUND') return;
+    edgeAudit.record({
+      context: attempt.context,
+      code: attempt.code,
+      subject: attempt.field,
+      ...(attempt.reason === undefined ? {} : { detail: attempt.reason }),
+    });
+  });
+  const trustedDocuments = await loadTrustedDocuments(config.persistedQueryManifestPath);
+  registerTrustedDocuments(app, trustedDocuments);
+  // Clients and support quote it; the audit trail links a request's events by it.
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
 
   const urls = new Map(supergraph.subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
   const identityUrl = urls.get('identity');
@@ -125,6 +159,7 @@ async function buildGateway(
     identityUrl === undefined ? null : { identityGraphqlUrl: identityUrl, fetcher: fetcher.fetch, signer };
   const resolveSession = identityOptions === null ? null : createSessionResolver(identityOptions);
   const resolveApiKey = identityOptions === null ? null : createApiKeyResolver(identityOptions);
+  let apiSchema: GraphQLSchema | null = null;
   const gateway = new ApolloGateway({
     supergraphSdl: supergraph.sdl,
     logger: app.log,
@@ -137,6 +172,10 @@ async function buildGateway(
         ),
         log: app.log,
       }),
+  });
+
+  gateway.onSchemaLoadOrUpdate(({ apiSchema: schema }) => {
+    apiSchema = schema;
   });
 
   const limitFormatted = limitFormatError(!production);
@@ -162,6 +201,7 @@ async function buildGateway(
       requestIdPlugin<GatewayContext>((context) => context.forwarded.requestId),
       graphqlMetricsPlugin<GatewayContext>(metrics),
       sessionCookiePlugin(),
+      edgeAuditPlugin(edgeAudit),
       ...(production ? [ApolloServerPluginLandingPageDisabled()] : []),
     ],
   });
@@ -196,17 +236,46 @@ async function buildGateway(
     path: '/graphql',
     method: ['GET', 'POST'],
     context: async (request) => {
-      const context = await createGatewayContext(request, {
-        authMode: config.authMode,
-        signer,
-        resolveSession,
-        resolveApiKey,
-        rateLimiter,
-      });
+      const context = await recordingRefusals(edgeAudit, request, () =>
+        createGatewayContext(request, {
+          authMode: config.authMode,
+          signer,
+          resolveSession,
+          resolveApiKey,
+          rateLimiter,
+        }),
+      );
       enforceTrustedDocuments(request, context.forwarded, { trustedOnly: config.trustedDocumentsOnly, denials });
       return context;
     },
   });
+  const closeSubscriptions =
+    config.authMode === 'off'
+      ? async () => undefined
+      : registerSubscriptionServer(app, {
+          schema: () => apiSchema,
+          validationRules: [operationLimitsRule(config.limits, !production)],
+          maxTokens: config.limits.maxTokens,
+          authenticate: (request) =>
+            createGatewayContext(request, {
+              authMode: config.authMode,
+              signer,
+              resolveSession,
+              resolveApiKey,
+              rateLimiter,
+            }),
+          subgraphUrls: urls,
+          corsOrigins: config.corsOrigins,
+          trustedDocuments,
+          trustedDocumentsOnly: config.trustedDocumentsOnly,
+          rateLimiter,
+          audit: edgeAudit,
+          recheckMs: config.subscriptions.recheckMs,
+          connectionInitTimeoutMs: config.subscriptions.connectionInitTimeoutMs,
+          maxConnections: config.subscriptions.maxConnections,
+          production,
+          signContext: (forwarded, audience) => signer.sign(forwarded, audience),
+        });
   // File uploads and downloads need a caller, so there are none without authentication.
   const documentsUrl = urls.get('documents');
   if (config.authMode === 'session' && documentsUrl !== undefined) {
@@ -236,7 +305,9 @@ async function buildGateway(
     httpsRedirect,
     async close() {
       await httpsRedirect?.close();
+      await closeSubscriptions();
       await app.close();
+      await edgeAudit.close(2_000);
       await fetcher.close();
       await redis?.close();
       await stopReporting();

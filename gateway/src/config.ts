@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
-import { createConfigReader, parseSigningKey, readCommonConfig } from '@numezis/runtime';
-import type { CommonConfig, Env, SigningKey } from '@numezis/runtime';
+import { createConfigReader, parseSigningKey, readAuditIngestSettings, readCommonConfig } from '@numezis/runtime';
+import type { AuditIngestSettings, CommonConfig, Env, SigningKey } from '@numezis/runtime';
 import { defaultOperationLimits } from './edge/operation-limits.ts';
 import type { OperationLimits } from './edge/operation-limits.ts';
 import { defaultRateLimits } from './edge/rate-limits.ts';
@@ -44,6 +44,17 @@ export interface GatewayConfig extends CommonConfig {
   /** Every caller runs trusted documents only; automatic persisted query registration is off. */
   readonly trustedDocumentsOnly: boolean;
   readonly shutdownTimeoutMs: number;
+  /** Where edge refusals go (AUDIT_INGEST_URL, AUDIT_INGEST_TOKEN). */
+  readonly auditIngest: AuditIngestSettings;
+  /** Audit export subscriptions (graphql-ws on /graphql). */
+  readonly subscriptions: {
+    /** How often a subscriber's session or API key is checked again; a revoked one is disconnected. */
+    readonly recheckMs: number;
+    /** The longest a client may take between opening the socket and `connection_init`. */
+    readonly connectionInitTimeoutMs: number;
+    /** Open subscription sockets per gateway process. */
+    readonly maxConnections: number;
+  };
 }
 
 const defaultSupergraph = fileURLToPath(new URL('../../schema/supergraph.graphql', import.meta.url));
@@ -149,5 +160,11 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     persistedQueryManifestPath: reader.string('GATEWAY_PERSISTED_QUERY_MANIFEST', defaultManifest) ?? defaultManifest,
     trustedDocumentsOnly: reader.bool('GATEWAY_TRUSTED_DOCUMENTS_ONLY', false),
     shutdownTimeoutMs: reader.int('SHUTDOWN_TIMEOUT_MS', 10_000, { min: 0, max: 120_000 }),
+    auditIngest: readAuditIngestSettings(reader, common.environment, 'gateway'),
+    subscriptions: {
+      recheckMs: reader.int('GATEWAY_SUBSCRIPTION_RECHECK_MS', 30_000, { min: 100, max: 3_600_000 }),
+      connectionInitTimeoutMs: reader.int('GATEWAY_SUBSCRIPTION_INIT_TIMEOUT_MS', 10_000, { min: 100, max: 60_000 }),
+      maxConnections: reader.int('GATEWAY_SUBSCRIPTION_MAX_CONNECTIONS', 1_000, { min: 1, max: 100_000 }),
+    },
   });
 }

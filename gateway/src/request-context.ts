@@ -24,8 +24,11 @@ export const workspaceHeader = 'x-numezis-workspace';
 export const portfolioHeader = 'x-numezis-portfolio';
 const maxUserAgentLength = 512;
 
+/** What authentication reads of a request: an HTTP request, or a WebSocket upgrade. */
+export type AuthenticatedRequest = Pick<FastifyRequest, 'id' | 'ip' | 'headers'>;
+
 export async function createGatewayContext(
-  request: FastifyRequest,
+  request: AuthenticatedRequest,
   options: {
     authMode: AuthMode;
     signer: ContextSigner;
@@ -88,7 +91,7 @@ export async function createGatewayContext(
   };
 }
 
-function bearerToken(request: FastifyRequest): string | null {
+function bearerToken(request: AuthenticatedRequest): string | null {
   const header = request.headers.authorization;
   if (header === undefined) return null;
   const match = /^Bearer (\S+)$/i.exec(header);
@@ -98,7 +101,7 @@ function bearerToken(request: FastifyRequest): string | null {
   return match[1] ?? null;
 }
 
-function requestedWorkspace(request: FastifyRequest, header: string): string | null {
+function requestedWorkspace(request: AuthenticatedRequest, header: string): string | null {
   const value = request.headers[header];
   if (value === undefined) return null;
   // Thrown while building the context, so Apollo needs the HTTP status spelled out (it strips it).

@@ -148,13 +148,18 @@ describe('the gateway behind a TLS-terminating load balancer', () => {
   });
 });
 
+const productionEnv = {
+  NODE_ENV: 'production',
+  REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+  // Nothing listens there: refusals wait in the buffer, as they would while the audit subgraph is down.
+  AUDIT_INGEST_URL: 'http://127.0.0.1:9/internal/audit/events',
+  AUDIT_INGEST_TOKEN: 'x'.repeat(32),
+};
+
 describe('the gateway in production posture', () => {
   let gateway: Gateway;
   before(async () => {
-    gateway = await gatewayWith({
-      NODE_ENV: 'production',
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    });
+    gateway = await gatewayWith(productionEnv);
   });
   after(() => gateway?.close());
 
@@ -189,11 +194,7 @@ describe('the gateway in production posture', () => {
   it('keeps its metrics to itself without METRICS_TOKEN, and asks for the token with one', async () => {
     assert.equal((await gateway.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 404);
     const token = 'a-metrics-token-of-24-characters';
-    const guarded = await gatewayWith({
-      NODE_ENV: 'production',
-      REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
-      METRICS_TOKEN: token,
-    });
+    const guarded = await gatewayWith({ ...productionEnv, METRICS_TOKEN: token });
     try {
       await guarded.app.inject({ method: 'GET', url: '/livez' });
       assert.equal((await guarded.app.inject({ method: 'GET', url: '/metrics' })).statusCode, 401);

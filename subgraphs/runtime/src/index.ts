@@ -118,3 +118,5 @@ export type { AuditIngestSettings } from './config/audit-ingest.ts';
 export { auditIngestPath } from './config/audit-ingest.ts';
 export type { PubSub } from './shared-state/pubsub.ts';
 export { memoryPubSub, openRedisPubSub } from './shared-state/pubsub.ts';
+export { AuditDeliveryError, httpAuditSender } from './audit/relay.ts';
+export { readAuditIngestSettings } from './config/audit-ingest.ts';

@@ -1,9 +1,14 @@
+import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { generateContextKeyPair } from '../context/signed-context.ts';
 
 export interface DevKeys {
   readonly CONTEXT_SIGNING_KEY: string;
   readonly CONTEXT_VERIFY_KEYS: string;
+  /** Shared by the outbox relays, the gateway and the audit subgraph. */
+  readonly AUDIT_INGEST_TOKEN: string;
+  /** Signs the audit trail's checkpoints, so they still verify after a restart. */
+  readonly AUDIT_CHECKPOINT_SIGNING_KEY: string;
 }
 
 /**
@@ -15,11 +20,25 @@ export async function loadOrCreateDevKeys(file: string): Promise<DevKeys> {
     .then((text) => JSON.parse(text) as DevKeys)
     .catch(() => undefined);
   // Only the keys named here: a file from an older version may hold settings that no longer exist.
-  if (existing !== undefined) {
-    return { CONTEXT_SIGNING_KEY: existing.CONTEXT_SIGNING_KEY, CONTEXT_VERIFY_KEYS: existing.CONTEXT_VERIFY_KEYS };
+  if (existing?.AUDIT_INGEST_TOKEN !== undefined && existing.AUDIT_CHECKPOINT_SIGNING_KEY !== undefined) {
+    return {
+      CONTEXT_SIGNING_KEY: existing.CONTEXT_SIGNING_KEY,
+      CONTEXT_VERIFY_KEYS: existing.CONTEXT_VERIFY_KEYS,
+      AUDIT_INGEST_TOKEN: existing.AUDIT_INGEST_TOKEN,
+      AUDIT_CHECKPOINT_SIGNING_KEY: existing.AUDIT_CHECKPOINT_SIGNING_KEY,
+    };
   }
-  const context = generateContextKeyPair('dev');
-  const keys: DevKeys = { CONTEXT_SIGNING_KEY: context.signingKey, CONTEXT_VERIFY_KEYS: context.verifyKey };
+  // A file from before the audit trail keeps its context keys and gains the audit ones.
+  const context =
+    existing === undefined
+      ? generateContextKeyPair('dev')
+      : { signingKey: existing.CONTEXT_SIGNING_KEY, verifyKey: existing.CONTEXT_VERIFY_KEYS };
+  const keys: DevKeys = {
+    CONTEXT_SIGNING_KEY: context.signingKey,
+    CONTEXT_VERIFY_KEYS: context.verifyKey,
+    AUDIT_INGEST_TOKEN: randomBytes(32).toString('base64url'),
+    AUDIT_CHECKPOINT_SIGNING_KEY: generateContextKeyPair('audit1').signingKey,
+  };
   await writeFile(file, JSON.stringify(keys, null, 2), { mode: 0o600 });
   return keys;
 }

@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { generateContextKeyPair } from '../context/signed-context.ts';
 import { databaseEnv } from '../db/database.ts';
+import { auditIngestPath } from '../config/audit-ingest.ts';
 import type { DatabaseSettings } from '../db/database.ts';
 
 export const subgraphNames = ['identity', 'accounting', 'documents', 'audit'] as const;
@@ -70,6 +72,9 @@ const maxCapturedLines = 2_000;
  */
 export async function startStack(options: StackOptions): Promise<RunningStack> {
   const keys = generateContextKeyPair(`dev${Date.now().toString(36)}`);
+  // What the services share for the audit trail: the relays' ingest token and the checkpoint key.
+  const ingestToken = randomBytes(32).toString('base64url');
+  const checkpointKey = generateContextKeyPair(`cp${Date.now().toString(36)}`).signingKey;
   const processes = new Map<ServiceName, ChildProcess>();
   const logs = new Map<ServiceName, string[]>();
   const logEvents = new EventEmitter();
@@ -81,6 +86,9 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     const prefix = service.toUpperCase();
     env[`${prefix}_PORT`] = String(options.ports[service]);
     env.CONTEXT_VERIFY_KEYS ??= keys.verifyKey;
+    env.AUDIT_INGEST_TOKEN ??= ingestToken;
+    if (service === 'audit') env.AUDIT_CHECKPOINT_SIGNING_KEY ??= checkpointKey;
+    else env.AUDIT_INGEST_URL = `http://127.0.0.1:${options.ports.audit}${auditIngestPath}`;
     if (service === 'gateway') {
       env.CONTEXT_SIGNING_KEY ??= keys.signingKey;
       for (const subgraph of subgraphNames) {
