@@ -57,7 +57,10 @@ describe('rate limits per API key and per workspace', () => {
     assert.equal(refused.status, 429, text);
     const retryAfter = Number(refused.headers.get('retry-after'));
     assert.ok(retryAfter >= 1 && retryAfter <= 60, String(retryAfter));
-    assertRateLimited({ status: 429, contentType: null, setCookie: null, body: JSON.parse(text), text }, 'apiKey');
+    assertRateLimited(
+      { status: 429, contentType: null, setCookie: null, requestId: null, body: JSON.parse(text), text },
+      'apiKey',
+    );
     const metrics = await (await fetch(new URL('/metrics', stack.gatewayUrl))).text();
     assert.match(metrics, /^numezis_rate_limit_rejections_total\{[^}]*scope="apiKey"[^}]*\} [1-9]/m);
     // The workspace's people are not the key: they go on.
@@ -103,7 +106,14 @@ describe('rate limits per API key and per workspace', () => {
     const uploadText = await upload.text();
     assert.ok(Number(upload.headers.get('retry-after')) >= 1, uploadText);
     assertRateLimited(
-      { status: upload.status, contentType: null, setCookie: null, body: JSON.parse(uploadText), text: uploadText },
+      {
+        status: upload.status,
+        contentType: null,
+        setCookie: null,
+        requestId: null,
+        body: JSON.parse(uploadText),
+        text: uploadText,
+      },
       'workspace',
     );
     assert.equal((await ask(elsewhere)).status, 200);

@@ -36,6 +36,9 @@ const samples: Record<WorkspaceOperation, Sample> = {
   }),
   'Query.documents': () => ({ query: '{ documents { id } }' }),
   'Query.auditEvents': () => ({ query: '{ auditEvents { id } }' }),
+  'Query.verifyAuditChain': () => ({ query: '{ verifyAuditChain { valid } }' }),
+  // Over HTTP the decision is the same as over the socket; only the socket runs it.
+  'Subscription.auditEvents': () => ({ query: 'subscription { auditEvents { id } }' }),
   'Mutation.inviteMember': () => ({
     query: 'mutation ($input: InviteMemberInput!) { inviteMember(input: $input) { id } }',
     variables: { input: { email: `${randomUUID()}@example.ch`, role: 'VIEWER' } },

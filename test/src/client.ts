@@ -2,6 +2,8 @@ export interface GraphQLResult<Data = Record<string, unknown>> {
   readonly status: number;
   readonly contentType: string | null;
   readonly setCookie: string | null;
+  /** The gateway's request id (x-request-id): the audit trail links a request's events by it. */
+  readonly requestId: string | null;
   readonly body: {
     data?: Data | null;
     errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> }[];
@@ -44,6 +46,7 @@ export async function send<Data = Record<string, unknown>>(
     status: response.status,
     contentType: response.headers.get('content-type'),
     setCookie: response.headers.get('set-cookie'),
+    requestId: response.headers.get('x-request-id'),
     body,
     text,
   };

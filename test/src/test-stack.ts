@@ -25,6 +25,7 @@ export interface TestStack extends RunningStack {
 }
 
 const repoRoot = new URL('../../', import.meta.url);
+const relayEvery = { AUDIT_RELAY_INTERVAL_MS: '100' };
 
 /** Five real processes on free loopback ports, on PostgreSQL when DATABASE_URL is set, else PGlite. */
 export async function startTestStack(
@@ -66,10 +67,13 @@ export async function startTestStack(
           GATEWAY_RATE_LIMIT_PER_IP: '1000000',
           GATEWAY_RATE_LIMIT_PER_API_KEY: '1000000',
           GATEWAY_RATE_LIMIT_PER_WORKSPACE: '1000000',
+          GATEWAY_SUBSCRIPTION_RECHECK_MS: '200',
           ...options.serviceEnv?.gateway,
         },
-        identity: { IDENTITY_MAIL_OUTBOX_DIR: outboxDir, ...options.serviceEnv?.identity },
-        documents: { DOCUMENTS_BLOB_DIR: blobDir, ...options.serviceEnv?.documents },
+        // Audit events reach the trail within a tenth of a second; revoked subscribers go as fast.
+        identity: { IDENTITY_MAIL_OUTBOX_DIR: outboxDir, ...relayEvery, ...options.serviceEnv?.identity },
+        documents: { DOCUMENTS_BLOB_DIR: blobDir, ...relayEvery, ...options.serviceEnv?.documents },
+        accounting: { ...relayEvery, ...options.serviceEnv?.accounting },
       },
       output: 'capture',
     });

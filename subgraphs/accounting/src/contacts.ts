@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { asc, eq, ilike, sql } from 'drizzle-orm';
 import type { SQL } from 'drizzle-orm';
-import { authorize, badUserInput, clientError, ErrorCode, isUuid } from '@numezis/runtime';
-import type { DataAccess, FieldCipher } from '@numezis/runtime';
+import { auditChange, authorize, badUserInput, clientError, ErrorCode, isUuid } from '@numezis/runtime';
+import type { DataAccess, FieldCipher, Tx } from '@numezis/runtime';
+import { contactImage } from './audit-images.ts';
+import { updateLocked } from './locked-update.ts';
 import { addressOf, isUniqueViolation, pageSize, required, unlessBlank } from './resolver-helpers.ts';
 import type { AccountingContext } from './resolvers.ts';
 import { contacts, contactsSealed } from './tables.ts';
@@ -101,6 +103,12 @@ async function sealedColumnsOf<C extends Partial<ContactColumns>>(
   return { ...sealed, ibanIndex };
 }
 
+async function selectContact(tx: Tx, id: string, lock: boolean): Promise<ContactRow | undefined> {
+  const query = tx.select().from(contacts).where(eq(contacts.id, id));
+  const [row] = lock ? await query.for('update') : await query;
+  return row;
+}
+
 export function contactResolvers(dataAccess: DataAccess, fields: FieldCipher) {
   return {
     Query: {
@@ -138,13 +146,16 @@ export function contactResolvers(dataAccess: DataAccess, fields: FieldCipher) {
       createContact: async (_: unknown, { input }: { input: CreateContactInput }, context: AccountingContext) => {
         const tenantId = authorize(context.forwarded, 'Mutation.createContact');
         const id = randomUUID();
-        const columns = await sealedColumnsOf(fields, tenantId, id, createdColumns(input));
+        const created = createdColumns(input);
+        const columns = await sealedColumnsOf(fields, tenantId, id, created);
         const row = await guardIban(() =>
           dataAccess.inTenant(tenantId, async (tx) => {
             const [inserted] = await tx
               .insert(contacts)
               .values({ ...columns, tenantId, id })
               .returning();
+            // The image comes from the plaintext written, never from the sealed row.
+            await auditChange(tx, { targets: [{ type: 'Contact', id }], before: null, after: contactImage(created) });
             return inserted;
           }),
         );
@@ -156,20 +167,33 @@ export function contactResolvers(dataAccess: DataAccess, fields: FieldCipher) {
         context: AccountingContext,
       ) => {
         const tenantId = authorize(context.forwarded, 'Mutation.updateContact');
-        const changes = isUuid(id) ? await sealedColumnsOf(fields, tenantId, id, changedColumns(input)) : undefined;
-        const row =
-          changes === undefined
-            ? undefined
-            : await guardIban(() =>
-                dataAccess.inTenant(tenantId, async (tx) => {
-                  const [updated] = await tx
-                    .update(contacts)
-                    .set({ ...changes, updatedAt: sql`now()` })
-                    .where(eq(contacts.id, id))
-                    .returning();
-                  return updated;
-                }),
-              );
+        let row: ContactRow | undefined;
+        if (isUuid(id)) {
+          const changed = changedColumns(input);
+          const changes = await sealedColumnsOf(fields, tenantId, id, changed);
+          row = await guardIban(() =>
+            updateLocked(
+              dataAccess,
+              tenantId,
+              (tx, lock) => selectContact(tx, id, lock),
+              (sealed) => contactsSealed.open(fields, tenantId, sealed),
+              async (tx, before) => {
+                const [updated] = await tx
+                  .update(contacts)
+                  .set({ ...changes, updatedAt: sql`now()` })
+                  .where(eq(contacts.id, id))
+                  .returning();
+                // Both images from plaintext: the row as this transaction locked it, and the change.
+                await auditChange(tx, {
+                  targets: [{ type: 'Contact', id }],
+                  before: contactImage(before),
+                  after: contactImage({ ...before, ...changed }),
+                });
+                return updated;
+              },
+            ),
+          );
+        }
         // Another workspace's contact is invisible under row-level security: it answers as a missing one.
         if (row === undefined) throw clientError(ErrorCode.NOT_FOUND, 'Contact not found', { field: 'id' });
         return contactsSealed.open(fields, tenantId, row);

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { asc, desc, eq, sql } from 'drizzle-orm';
-import { authorize, clientError, ErrorCode, isUuid, requirePermission } from '@numezis/runtime';
-import type { DataAccess, FieldCipher, ForwardedContext } from '@numezis/runtime';
+import { auditChange, authorize, clientError, ErrorCode, isUuid, requirePermission } from '@numezis/runtime';
+import type { DataAccess, FieldCipher, ForwardedContext, Tx } from '@numezis/runtime';
+import { employeeImage } from './audit-images.ts';
+import { updateLocked } from './locked-update.ts';
 import { addressOf, pageSize, required, unlessBlank } from './resolver-helpers.ts';
 import type { AccountingContext } from './resolvers.ts';
 import { employees, employeesSealed, sensitiveReads } from './tables.ts';
@@ -71,6 +73,12 @@ async function recordAhvRead(dataAccess: DataAccess, context: ForwardedContext, 
   );
 }
 
+async function selectEmployee(tx: Tx, id: string, lock: boolean): Promise<EmployeeRow | undefined> {
+  const query = tx.select().from(employees).where(eq(employees.id, id));
+  const [row] = lock ? await query.for('update') : await query;
+  return row;
+}
+
 /**
  * The AHV number is payroll's most sensitive field: stored sealed, never a lookup key (no query or
  * index by it), never in a list (`employees` returns `EmployeeSummary`, which lacks it), shown
@@ -104,12 +112,15 @@ export function employeeResolvers(dataAccess: DataAccess, fields: FieldCipher) {
       createEmployee: async (_: unknown, { input }: { input: CreateEmployeeInput }, context: AccountingContext) => {
         const tenantId = authorize(context.forwarded, 'Mutation.createEmployee');
         const id = randomUUID();
-        const columns = await employeesSealed.seal(fields, tenantId, id, createdColumns(input));
+        const created = createdColumns(input);
+        const columns = await employeesSealed.seal(fields, tenantId, id, created);
         const row = await dataAccess.inTenant(tenantId, async (tx) => {
           const [inserted] = await tx
             .insert(employees)
             .values({ ...columns, tenantId, id })
             .returning();
+          // The image comes from the plaintext written, never from the sealed row.
+          await auditChange(tx, { targets: [{ type: 'Employee', id }], before: null, after: employeeImage(created) });
           return inserted;
         });
         return row === undefined ? null : employeesSealed.open(fields, tenantId, row);
@@ -120,20 +131,31 @@ export function employeeResolvers(dataAccess: DataAccess, fields: FieldCipher) {
         context: AccountingContext,
       ) => {
         const tenantId = authorize(context.forwarded, 'Mutation.updateEmployee');
-        const changes = isUuid(id)
-          ? await employeesSealed.seal(fields, tenantId, id, changedColumns(input))
-          : undefined;
-        const row =
-          changes === undefined
-            ? undefined
-            : await dataAccess.inTenant(tenantId, async (tx) => {
-                const [updated] = await tx
-                  .update(employees)
-                  .set({ ...changes, updatedAt: sql`now()` })
-                  .where(eq(employees.id, id))
-                  .returning();
-                return updated;
+        let row: EmployeeRow | undefined;
+        if (isUuid(id)) {
+          const changed = changedColumns(input);
+          const changes = await employeesSealed.seal(fields, tenantId, id, changed);
+          row = await updateLocked(
+            dataAccess,
+            tenantId,
+            (tx, lock) => selectEmployee(tx, id, lock),
+            (sealed) => employeesSealed.open(fields, tenantId, sealed),
+            async (tx, before) => {
+              const [updated] = await tx
+                .update(employees)
+                .set({ ...changes, updatedAt: sql`now()` })
+                .where(eq(employees.id, id))
+                .returning();
+              // Both images from plaintext: the row as this transaction locked it, and the change.
+              await auditChange(tx, {
+                targets: [{ type: 'Employee', id }],
+                before: employeeImage(before),
+                after: employeeImage({ ...before, ...changed }),
               });
+              return updated;
+            },
+          );
+        }
         // Another workspace's employee is invisible under row-level security: it answers as a missing one.
         if (row === undefined) throw clientError(ErrorCode.NOT_FOUND, 'Employee not found', { field: 'id' });
         return employeesSealed.open(fields, tenantId, row);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import { asc, count, desc, eq, inArray, max } from 'drizzle-orm';
 import {
+  auditChange,
   authorize,
   authorizePortfolio,
   badUserInput,
@@ -11,6 +12,7 @@ import {
   requiredText,
 } from '@numezis/runtime';
 import type { DataAccess, FieldCipher, SubgraphContext } from '@numezis/runtime';
+import { accountImage, journalEntryImage } from './audit-images.ts';
 import { contactResolvers } from './contacts.ts';
 import { employeeResolvers } from './employees.ts';
 import type { Loaders } from './loaders.ts';
@@ -99,6 +101,8 @@ export function accountingResolvers(
             .insert(accounts)
             .values({ tenantId, id: randomUUID(), number, name, type: input.type })
             .returning();
+          if (row === undefined) throw new Error('insert returned no account');
+          await auditChange(tx, { targets: [{ type: 'Account', id: row.id }], before: null, after: accountImage(row) });
           return row;
         });
       },
@@ -135,6 +139,12 @@ export function accountingResolvers(
               authorId: author.kind === 'user' ? author.userId : null,
             })
             .returning();
+          if (row === undefined) throw new Error('insert returned no journal entry');
+          await auditChange(tx, {
+            targets: [{ type: 'JournalEntry', id: row.id }],
+            before: null,
+            after: journalEntryImage(row),
+          });
           return row;
         });
       },

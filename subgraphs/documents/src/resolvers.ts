@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { FastifyBaseLogger } from 'fastify';
 import { desc, eq } from 'drizzle-orm';
-import { authorize, badUserInput, clientError, ErrorCode, isUuid, requiredText } from '@numezis/runtime';
-import type { Clock, DataAccess, SubgraphContext, Tx } from '@numezis/runtime';
+import { auditChange, authorize, badUserInput, clientError, ErrorCode, isUuid, requiredText } from '@numezis/runtime';
+import type { AuditTarget, Clock, DataAccess, JsonObject, SubgraphContext, Tx } from '@numezis/runtime';
 import type { BlobStore } from './blob-store.ts';
 import type { DocumentsSettings } from './config.ts';
 import type { Loaders } from './loaders.ts';
@@ -50,6 +50,19 @@ function parseEntryId(value: string | null | undefined): string | null {
   return value;
 }
 
+/** A document as the audit trail shows it: what identifies the file, never its content or blob key. */
+function documentImage(document: DocumentRow): JsonObject {
+  return {
+    fileName: document.fileName,
+    contentType: document.contentType,
+    size: document.sizeBytes,
+    sha256: document.sha256?.toString('hex') ?? null,
+    journalEntryId: document.journalEntryId,
+  };
+}
+
+const documentTarget = (id: string): AuditTarget => ({ type: 'Document', id });
+
 async function lockedDocument(tx: Tx, id: string): Promise<DocumentRow> {
   if (!isUuid(id)) throw noSuchDocument();
   const [document] = await tx.select().from(documentsTable).where(eq(documentsTable.id, id)).for('update');
@@ -85,11 +98,19 @@ export function documentsResolvers({
         const journalEntryId = parseEntryId(input.journalEntryId);
         const ticket = newTicket();
         const expiresAt = new Date(clock.now() + settings.uploadTicketTtlMs);
-        await dataAccess.inTenant(tenantId, (tx) =>
-          tx
+        const ticketId = randomUUID();
+        await dataAccess.inTenant(tenantId, async (tx) => {
+          await tx
             .insert(uploadTickets)
-            .values({ tenantId, id: randomUUID(), tokenHash: hashTicket(ticket), fileName, journalEntryId, expiresAt }),
-        );
+            .values({ tenantId, id: ticketId, tokenHash: hashTicket(ticket), fileName, journalEntryId, expiresAt });
+          // The document has no id until its file arrives: the upload ticket is what this creates.
+          // Never the ticket itself, nor its hash: it is a bearer secret until it expires.
+          await auditChange(tx, {
+            targets: [{ type: 'DocumentUpload', id: ticketId }],
+            before: null,
+            after: { fileName, journalEntryId, expiresAt: expiresAt.toISOString() },
+          });
+        });
         return {
           uploadUrl: uploadUrlOf(tenantId, ticket),
           expiresAt: expiresAt.toISOString(),
@@ -103,7 +124,7 @@ export function documentsResolvers({
         await dataAccess.inTenant(tenantId, async (tx) => {
           if (!isUuid(id)) throw noSuchDocument();
           const [document] = await tx
-            .select({ blobKey: documentsTable.blobKey })
+            .select({ blobKey: documentsTable.blobKey, fileName: documentsTable.fileName })
             .from(documentsTable)
             .where(eq(documentsTable.id, id));
           if (document === undefined) throw noSuchDocument();
@@ -116,6 +137,13 @@ export function documentsResolvers({
           await tx
             .insert(downloadTickets)
             .values({ tenantId, id: randomUUID(), tokenHash: hashTicket(ticket), documentId: id, expiresAt });
+          // The link is a row of its own (it is claimed on use), so it is recorded with it; the
+          // document it opens is unchanged.
+          await auditChange(tx, {
+            targets: [documentTarget(id)],
+            before: null,
+            after: { fileName: document.fileName, linkExpiresAt: expiresAt.toISOString() },
+          });
         });
         return { url: downloadUrlOf(tenantId, ticket), expiresAt: expiresAt.toISOString() };
       },
@@ -128,14 +156,21 @@ export function documentsResolvers({
         return dataAccess.inTenant(tenantId, async (tx) => {
           const document = await lockedDocument(tx, args.id);
           const journalEntryId = parseEntryId(args.journalEntryId);
-          if (document.journalEntryId === journalEntryId) return document;
+          const targets = [documentTarget(document.id), { type: 'JournalEntry', id: args.journalEntryId }];
+          if (document.journalEntryId === journalEntryId) {
+            // Already attached: nothing changes, but the event still names what was asked for.
+            await auditChange(tx, { targets, before: documentImage(document), after: documentImage(document) });
+            return document;
+          }
           if (document.journalEntryId !== null) throw backsEntry();
           const [updated] = await tx
             .update(documentsTable)
             .set({ journalEntryId })
             .where(eq(documentsTable.id, document.id))
             .returning();
-          return updated ?? document;
+          const result = updated ?? document;
+          await auditChange(tx, { targets, before: documentImage(document), after: documentImage(result) });
+          return result;
         });
       },
       deleteDocument: async (_: unknown, { id }: { id: string }, context: DocumentsContext) => {
@@ -146,6 +181,12 @@ export function documentsResolvers({
           // posted entry, whose receipts must be kept.
           if (document.journalEntryId !== null) throw backsEntry();
           await tx.delete(documentsTable).where(eq(documentsTable.id, document.id));
+          // The record is gone for good (its file follows below): nothing is left to show after.
+          await auditChange(tx, {
+            targets: [documentTarget(document.id)],
+            before: documentImage(document),
+            after: null,
+          });
           return document.blobKey;
         });
         // After the commit: a failure here leaves an unreferenced file, never a record without one.
