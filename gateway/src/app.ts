@@ -44,6 +44,7 @@ import {
   registerSecurityHeaders,
 } from './edge/transport.ts';
 import { withEarlyRefusal } from './early-refusal.ts';
+import { loadFieldPolicyFile } from './field-policy-file.ts';
 import { createHealthCheck } from './health.ts';
 import { createGatewayContext, portfolioHeader, workspaceHeader } from './request-context.ts';
 import type { GatewayContext } from './request-context.ts';
@@ -151,10 +152,13 @@ async function buildGateway(
   });
 
   const urls = new Map(supergraph.subgraphs.map((subgraph) => [subgraph.name, subgraph.url]));
-  const identityUrl = urls.get('identity');
+  const identityUrl = config.identityUrl ?? urls.get('identity');
   if (config.authMode === 'session' && identityUrl === undefined) {
-    throw new StartupError('GATEWAY_AUTH_MODE=session needs an identity subgraph in the supergraph (or set it to off)');
+    throw new StartupError(
+      'GATEWAY_AUTH_MODE=session needs an identity subgraph in the supergraph or GATEWAY_IDENTITY_URL (or set it to off)',
+    );
   }
+  const registry = config.fieldPolicyPath === null ? undefined : await loadFieldPolicyFile(config.fieldPolicyPath);
   const identityOptions =
     identityUrl === undefined ? null : { identityGraphqlUrl: identityUrl, fetcher: fetcher.fetch, signer };
   const resolveSession = identityOptions === null ? null : createSessionResolver(identityOptions);
@@ -184,7 +188,10 @@ async function buildGateway(
   const server = new ApolloServer<GatewayContext>({
     // Without authentication (development only, refused in production) there is no AccessMode to
     // decide on, and the gateway may serve a supergraph of subgraphs the registry does not describe.
-    gateway: config.authMode === 'off' ? gateway : withEarlyRefusal(gateway, { denials }),
+    gateway:
+      config.authMode === 'off'
+        ? gateway
+        : withEarlyRefusal(gateway, { denials, ...(registry === undefined ? {} : { registry }) }),
     logger: app.log,
     introspection: !production,
     // No "Did you mean …?" field names in production: they would map the schema for a caller.

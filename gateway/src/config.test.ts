@@ -33,6 +33,18 @@ describe('gateway configuration', () => {
     );
   });
 
+  it('takes an identity URL and a field-policy file for a foreign supergraph', () => {
+    const config = readGatewayConfig({
+      ...base,
+      GATEWAY_IDENTITY_URL: 'http://identity:4001/graphql',
+      GATEWAY_FIELD_POLICY_PATH: '/etc/numezis/policies.json',
+    });
+    assert.equal(config.identityUrl, 'http://identity:4001/graphql');
+    assert.equal(config.fieldPolicyPath, '/etc/numezis/policies.json');
+    assert.equal(readGatewayConfig(base).identityUrl, null);
+    assert.ok(problemsOf({ ...base, GATEWAY_IDENTITY_URL: 'identity:4001' })[0]?.startsWith('GATEWAY_IDENTITY_URL'));
+  });
+
   it('refuses to turn authentication off in production', () => {
     const problems = problemsOf({ ...base, NODE_ENV: 'production', GATEWAY_AUTH_MODE: 'off' });
     assert.ok(problems.some((problem) => problem.startsWith('GATEWAY_AUTH_MODE')));

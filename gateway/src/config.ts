@@ -22,6 +22,16 @@ export interface GatewayConfig extends CommonConfig {
   /** Subgraph name → URL, replacing the URL composed into the supergraph. */
   readonly subgraphUrls: Readonly<Record<string, string>>;
   readonly authMode: AuthMode;
+  /**
+   * Where identity's resolution routes are, when the supergraph has no identity subgraph (a foreign
+   * graph served with our authentication); null: the identity subgraph's URL.
+   */
+  readonly identityUrl: string | null;
+  /**
+   * A JSON field-to-policy registry for a supergraph other than ours; null: the registry `npm run
+   * compose` generates from our subgraphs.
+   */
+  readonly fieldPolicyPath: string | null;
   readonly signingKey: SigningKey | null;
   readonly subgraphTimeoutMs: number;
   readonly requestTimeoutMs: number;
@@ -86,6 +96,11 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     subgraphUrls[name.slice(subgraphUrlPrefix.length).toLowerCase()] = value;
   }
 
+  const identityUrl = reader.string('GATEWAY_IDENTITY_URL') ?? null;
+  if (identityUrl !== null && !/^https?:\/\/[^\s]+$/.test(identityUrl)) {
+    reader.problem('GATEWAY_IDENTITY_URL must be an http(s) URL');
+  }
+
   const list = (name: string) =>
     (reader.string(name) ?? '')
       .split(',')
@@ -146,6 +161,8 @@ export function readGatewayConfig(env: Env): GatewayConfig {
     supergraphPath: reader.string('GATEWAY_SUPERGRAPH_PATH', defaultSupergraph) ?? defaultSupergraph,
     subgraphUrls,
     authMode,
+    identityUrl,
+    fieldPolicyPath: reader.string('GATEWAY_FIELD_POLICY_PATH') ?? null,
     signingKey,
     subgraphTimeoutMs: reader.int('GATEWAY_SUBGRAPH_TIMEOUT_MS', 10_000, { min: 100, max: 120_000 }),
     requestTimeoutMs: reader.int('GATEWAY_REQUEST_TIMEOUT_MS', 30_000, { min: 1_000, max: 300_000 }),

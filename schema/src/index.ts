@@ -2,7 +2,7 @@
 // registry. Composition itself (and @apollo/composition) stays in the compose command.
 export { accessDirectiveTypeDefs, withAccessDirectives } from './directives.ts';
 export type { FieldPolicy, FieldScope, PolicyPermission, PolicyRole } from './field-policy.ts';
-export { rootTypes } from './field-policy.ts';
+export { extractFieldPolicies, rootTypes } from './field-policy.ts';
 export { fieldPolicy } from './generated/field-policy.ts';
 export type { PersistedOperation, PersistedQueryManifest } from './persisted-queries.ts';
 export { sha256Hex } from './persisted-queries.ts';
