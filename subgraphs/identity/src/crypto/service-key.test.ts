@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { eq } from 'drizzle-orm';
+import { buildSchema } from 'graphql';
+import type { GraphQLFieldResolver, GraphQLResolveInfo } from 'graphql';
 import {
   addLocalKmsVersion,
   anonymousContext,
@@ -17,7 +19,8 @@ import {
   openMigratedTestDatabase,
   totpCode,
 } from '@numezis/runtime';
-import type { DataAccess, KeyManagementService } from '@numezis/runtime';
+import type { Clock, DataAccess, KeyManagementService } from '@numezis/runtime';
+import { auditMutationsTransformer } from '@numezis/runtime/audit/mutation-audit';
 import { createThrottle } from '../auth/throttle.ts';
 import { readIdentitySettings } from '../config.ts';
 import type { IdentityContext } from '../context.ts';
@@ -32,6 +35,35 @@ import type { ServiceSecretBox } from './service-key.ts';
 // test, since the service key table is the whole service's.
 const secret = Buffer.from('per-user secret');
 const aad = 'identity.users.totp_secret:00000000-0000-4000-8000-000000000001';
+
+type Resolver = GraphQLFieldResolver<unknown, IdentityContext>;
+
+/**
+ * Mutation resolvers as the service runs them: inside the audit wrapper, since each records its
+ * change in the audit outbox and may only do so within an audited mutation.
+ */
+function audited<Mutations extends Record<string, Resolver>>(
+  mutations: Mutations,
+  dependencies: { dataAccess: DataAccess; clock: Clock },
+): Mutations {
+  const names = Object.keys(mutations);
+  const schema = buildSchema(
+    `type Query { unused: Boolean } type Mutation { ${names.map((name) => `${name}: Boolean`).join(' ')} }`,
+  );
+  const declared = schema.getMutationType()?.getFields() ?? {};
+  for (const name of names) {
+    const field = declared[name];
+    const resolve = mutations[name];
+    if (field !== undefined && resolve !== undefined) field.resolve = resolve;
+  }
+  const wrap = auditMutationsTransformer({ service: 'identity', ...dependencies, log: { error: () => undefined } });
+  const fields = wrap(schema).getMutationType()?.getFields() ?? {};
+  const run =
+    (name: string): Resolver =>
+    (source, args, context) =>
+      fields[name]?.resolve?.(source, args, context, {} as GraphQLResolveInfo);
+  return Object.fromEntries(names.map((name) => [name, run(name)])) as Mutations;
+}
 
 /** The KMS, with a copy of every plaintext it was asked to wrap: the service keys it made. */
 function recording(kms: KeyManagementService, beforeEncrypt?: () => Promise<void>) {
@@ -199,14 +231,17 @@ describe('identity service key', () => {
       });
     });
     const mfa = (secretBox: ServiceSecretBox) =>
-      mfaResolvers({
-        dataAccess,
-        settings,
-        clock,
-        secretBox,
-        throttle: createThrottle(dataAccess, clock),
-        mailer: { send: async () => undefined },
-      }).Mutation;
+      audited(
+        mfaResolvers({
+          dataAccess,
+          settings,
+          clock,
+          secretBox,
+          throttle: createThrottle(dataAccess, clock),
+          mailer: { send: async () => undefined },
+        }).Mutation,
+        { dataAccess, clock },
+      );
     const context = {
       forwarded: {
         ...anonymousContext({ requestId: 'r', clientIp: '192.0.2.1', userAgent: null }),

@@ -12,6 +12,8 @@ export const challengeTtlMs = 2 * 60_000;
 export interface IssuedChallenge {
   /** 32 random bytes, handed to the browser inside the options. */
   readonly bytes: Uint8Array<ArrayBuffer>;
+  readonly purpose: ChallengePurpose;
+  readonly expiresAt: Date;
 }
 
 export interface ConsumedChallenge {
@@ -37,6 +39,7 @@ export async function issueChallenge(
 ): Promise<IssuedChallenge> {
   const bytes = new Uint8Array(randomBytes(32));
   const now = new Date(options.now);
+  const expiresAt = new Date(options.now + challengeTtlMs);
   // Anyone may ask for a sign-in challenge, so expired ones are swept here rather than left to pile up.
   await tx.delete(webauthnChallenges).where(lt(webauthnChallenges.expiresAt, now));
   await tx.insert(webauthnChallenges).values({
@@ -45,9 +48,9 @@ export async function issueChallenge(
     sessionId: options.sessionId,
     purpose: options.purpose,
     createdAt: now,
-    expiresAt: new Date(options.now + challengeTtlMs),
+    expiresAt,
   });
-  return { bytes };
+  return { bytes, purpose: options.purpose, expiresAt };
 }
 
 /**

@@ -13,8 +13,16 @@ import type { ServiceSecretBox } from '../crypto/service-key.ts';
 import { passkeys, users } from '../tables.ts';
 import type { PasskeyRow } from '../tables.ts';
 import { challengeFromClientData, challengeTtlMs, consumeChallenge, issueChallenge } from './challenges.ts';
-import type { ChallengeBinding } from './challenges.ts';
+import type { ChallengeBinding, IssuedChallenge } from './challenges.ts';
 import type { WebAuthnSettings } from './settings.ts';
+
+/**
+ * Runs in the transaction that stores what a ceremony step made (a challenge, a passkey), so the
+ * caller's audit event commits or vanishes with it.
+ */
+export type RecordStored<T> = (tx: Tx, stored: T) => Promise<void>;
+
+const recordNothing = async () => {};
 
 export interface PasskeyDependencies {
   readonly dataAccess: DataAccess;
@@ -75,6 +83,7 @@ export async function assertFullSession(tx: Tx, userId: string, mfaAt: number | 
 export async function beginRegistration(
   { dataAccess, webauthn, clock }: PasskeyDependencies,
   caller: { userId: string; sessionId: string; mfaAt: number | null },
+  record: RecordStored<IssuedChallenge> = recordNothing,
 ): Promise<string> {
   const { userId, sessionId } = caller;
   return dataAccess.inScope({ userId }, async (tx) => {
@@ -82,14 +91,15 @@ export async function beginRegistration(
     const [user] = await tx.select().from(users).where(eq(users.id, userId));
     if (user === undefined) throw clientError(ErrorCode.UNAUTHENTICATED, 'Sign in first');
     const existing = await listPasskeys(tx, userId);
-    const { bytes } = await issueChallenge(tx, { purpose: 'REGISTER', userId, sessionId, now: clock.now() });
+    const issued = await issueChallenge(tx, { purpose: 'REGISTER', userId, sessionId, now: clock.now() });
+    await record(tx, issued);
     const options = await generateRegistrationOptions({
       rpName: webauthn.rpName,
       rpID: webauthn.rpId,
       userName: user.email ?? user.displayName,
       userID: webauthnUserHandle(userId),
       userDisplayName: user.displayName,
-      challenge: bytes,
+      challenge: issued.bytes,
       timeout: challengeTtlMs,
       attestationType: 'none',
       // The same authenticator twice would only be a second name for one key.
@@ -105,6 +115,7 @@ export async function finishRegistration(
   { dataAccess, secretBox, webauthn, clock }: PasskeyDependencies,
   caller: { userId: string; sessionId: string },
   input: { response: string; name: string },
+  record: RecordStored<PasskeyRow> = recordNothing,
 ): Promise<PasskeyRow> {
   const { userId, sessionId } = caller;
   const name = requiredText(input.name, 'name', 100);
@@ -153,6 +164,7 @@ export async function finishRegistration(
       })
       .returning();
     if (row === undefined) throw new Error('passkey insert returned no row');
+    await record(tx, row);
     return row;
   });
 }
@@ -165,6 +177,7 @@ export async function finishRegistration(
 export async function beginAuthentication(
   { dataAccess, webauthn, clock }: PasskeyDependencies,
   caller: { userId: string; sessionId: string } | null,
+  record: RecordStored<IssuedChallenge> = recordNothing,
 ): Promise<string> {
   const work = async (tx: Tx) => {
     const allowCredentials =
@@ -174,15 +187,16 @@ export async function beginAuthentication(
             id: passkey.credentialId,
             transports: passkey.transports,
           }));
-    const { bytes } = await issueChallenge(tx, {
+    const issued = await issueChallenge(tx, {
       purpose: 'AUTHENTICATE',
       userId: caller?.userId ?? null,
       sessionId: caller?.sessionId ?? null,
       now: clock.now(),
     });
+    await record(tx, issued);
     return generateAuthenticationOptions({
       rpID: webauthn.rpId,
-      challenge: bytes,
+      challenge: issued.bytes,
       timeout: challengeTtlMs,
       allowCredentials,
       // Browsers are asked nicely; the server demands user verification when it checks the answer.

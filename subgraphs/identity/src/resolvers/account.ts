@@ -1,6 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull } from 'drizzle-orm';
-import { badUserInput, clientError, ErrorCode, requiredText, requireUser } from '@numezis/runtime';
+import {
+  auditChange,
+  badUserInput,
+  clientError,
+  ErrorCode,
+  maskedEmail,
+  requiredText,
+  requireUser,
+} from '@numezis/runtime';
+import { sessionRevoked, signInChange, target } from '../audit.ts';
 import { hashPassword, validatePasswordPolicy, verifyAgainstDummy, verifyPassword } from '../auth/password.ts';
 import { hashToken, isWellFormedToken, newSecretToken, normaliseEmail } from '../auth/tokens.ts';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
@@ -75,6 +84,12 @@ export function accountResolvers({ dataAccess, settings, mailer, clock, throttle
             userId,
             expiresAt: new Date(clock.now() + settings.verificationTtlMs),
           });
+          await auditChange(tx, {
+            targets: [target('User', userId)],
+            before: null,
+            after: { displayName, email: maskedEmail(email), emailVerified: false },
+            tenantId: null,
+          });
           return true;
         });
         await mailer.send(
@@ -112,6 +127,12 @@ export function accountResolvers({ dataAccess, settings, mailer, clock, throttle
             .returning({ userId: emailVerifications.userId });
           if (used === undefined) return false;
           await tx.update(users).set({ emailVerifiedAt: now }).where(eq(users.id, used.userId));
+          await auditChange(tx, {
+            targets: [target('User', used.userId)],
+            before: { emailVerifiedAt: null },
+            after: { emailVerifiedAt: now.toISOString() },
+            tenantId: null,
+          });
           return true;
         });
         if (!verified) throw invalid();
@@ -146,11 +167,11 @@ export function accountResolvers({ dataAccess, settings, mailer, clock, throttle
           });
         }
         const { forwarded } = context;
-        const token = await dataAccess.inScope({ userId: user.id }, async (tx) => {
+        const { token, mfaPending } = await dataAccess.inScope({ userId: user.id }, async (tx) => {
           // A new session at every sign-in; the one the request came with (if any) ends.
-          if (forwarded.actor.kind === 'user') {
-            await revokeSessions(tx, forwarded.actor.userId, [forwarded.actor.sessionId], clock.now());
-          }
+          const current = forwarded.actor.kind === 'user' ? forwarded.actor : null;
+          const ended =
+            current !== null && (await revokeSessions(tx, current.userId, [current.sessionId], clock.now())) > 0;
           const [first] = await tx
             .select({ tenantId: memberships.tenantId })
             .from(memberships)
@@ -165,13 +186,18 @@ export function accountResolvers({ dataAccess, settings, mailer, clock, throttle
             userAgent: forwarded.userAgent,
             activeWorkspaceId: first?.tenantId ?? null,
           });
-          return created.token;
+          // A passkey is a second factor as much as TOTP is (see resolveSession).
+          const secondFactorPending = user.totpSecretSealed !== null || (await userHasPasskey(tx, user.id));
+          await auditChange(
+            tx,
+            signInChange(created.session, {
+              replacedSessionId: ended ? current.sessionId : null,
+              secondFactorPending,
+            }),
+          );
+          return { token: created.token, mfaPending: secondFactorPending };
         });
         context.session.set(token, Math.floor(sessionPolicy.absoluteMs / 1000));
-        // A passkey is a second factor as much as TOTP is (see resolveSession).
-        const mfaPending =
-          user.totpSecretSealed !== null ||
-          (await dataAccess.inScope({ userId: user.id }, (tx) => userHasPasskey(tx, user.id)));
         return { mfaPending };
       },
 
@@ -179,13 +205,24 @@ export function accountResolvers({ dataAccess, settings, mailer, clock, throttle
         context.session.clear();
         if (context.forwarded.actor.kind !== 'user') return true;
         const { userId, sessionId } = context.forwarded.actor;
-        await dataAccess.inScope({ userId }, (tx) => revokeSessions(tx, userId, [sessionId], clock.now()));
+        const now = new Date(clock.now());
+        await dataAccess.inScope({ userId }, async (tx) => {
+          // A session already ended changes nothing: the wrapper's plain event says it was asked.
+          if ((await revokeSessions(tx, userId, [sessionId], now.getTime())) > 0) {
+            await auditChange(tx, sessionRevoked(sessionId, now));
+          }
+        });
         return true;
       },
 
       revokeSession: async (_: unknown, { id }: { id: string }, context: IdentityContext) => {
         const { userId, sessionId } = requireUser(context.forwarded);
-        const revoked = await dataAccess.inScope({ userId }, (tx) => revokeSessions(tx, userId, [id], clock.now()));
+        const now = new Date(clock.now());
+        const revoked = await dataAccess.inScope({ userId }, async (tx) => {
+          const count = await revokeSessions(tx, userId, [id], now.getTime());
+          if (count > 0) await auditChange(tx, sessionRevoked(id, now));
+          return count;
+        });
         if (revoked === 0) throw clientError(ErrorCode.NOT_FOUND, 'Session not found');
         if (id === sessionId) context.session.clear();
         return true;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import {
+  auditChange,
   authorize,
   clientError,
   ErrorCode,
@@ -10,6 +11,7 @@ import {
   holdsRoleAtLeast,
 } from '@numezis/runtime';
 import type { Role } from '@numezis/runtime';
+import { isoOrNull, target } from '../audit.ts';
 import { hashToken, newApiKey } from '../auth/tokens.ts';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { apiKeys } from '../tables.ts';
@@ -39,8 +41,8 @@ export function apiKeyResolvers({ dataAccess, settings, clock }: IdentityDepende
         }
         const secret = newApiKey();
         const createdBy = forwarded.actor.kind === 'user' ? forwarded.actor.userId : '';
-        const [apiKey] = await dataAccess.inTenant(tenantId, (tx) =>
-          tx
+        const apiKey = await dataAccess.inTenant(tenantId, async (tx) => {
+          const [row] = await tx
             .insert(apiKeys)
             .values({
               tenantId,
@@ -52,21 +54,36 @@ export function apiKeyResolvers({ dataAccess, settings, clock }: IdentityDepende
               createdBy,
               createdAt: new Date(clock.now()),
             })
-            .returning(),
-        );
+            .returning();
+          if (row === undefined) throw new Error('API key insert returned no row');
+          // Name and role only: the key, its hash and even its hint stay out of the trail.
+          await auditChange(tx, {
+            targets: [target('ApiKey', row.id)],
+            before: null,
+            after: { name: row.name, role: row.role },
+          });
+          return row;
+        });
         // The only time the key is ever shown.
         return { apiKey, secret };
       },
       revokeApiKey: async (_: unknown, { id }: { id: string }, context: IdentityContext) => {
         const tenantId = authorize(context.forwarded, 'Mutation.revokeApiKey');
         const revoked = isUuid(id)
-          ? await dataAccess.inTenant(tenantId, (tx) =>
-              tx
+          ? await dataAccess.inTenant(tenantId, async (tx) => {
+              const [row] = await tx
                 .update(apiKeys)
                 .set({ revokedAt: new Date(clock.now()) })
                 .where(and(eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
-                .returning({ id: apiKeys.id }),
-            )
+                .returning({ id: apiKeys.id, name: apiKeys.name, role: apiKeys.role, revokedAt: apiKeys.revokedAt });
+              if (row === undefined) return [];
+              await auditChange(tx, {
+                targets: [target('ApiKey', row.id)],
+                before: { name: row.name, role: row.role, revokedAt: null },
+                after: { name: row.name, role: row.role, revokedAt: isoOrNull(row.revokedAt) },
+              });
+              return [row];
+            })
           : [];
         if (revoked.length === 0) throw clientError(ErrorCode.NOT_FOUND, 'API key not found');
         return true;

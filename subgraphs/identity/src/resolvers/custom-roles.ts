@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, isNull } from 'drizzle-orm';
 import {
+  auditChange,
   authorize,
   badUserInput,
   clientError,
@@ -14,6 +15,7 @@ import {
   permissionsOf,
 } from '@numezis/runtime';
 import type { ForwardedContext, Permission, Role } from '@numezis/runtime';
+import { target } from '../audit.ts';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { customRolePermissions } from '../custom-role-permissions.ts';
 import { customRoles, memberships } from '../tables.ts';
@@ -71,6 +73,17 @@ export function customRoleResolvers({ dataAccess, clock }: IdentityDependencies)
               createdAt: new Date(clock.now()),
             })
             .returning();
+          if (row === undefined) throw new Error('custom role insert returned no row');
+          await auditChange(tx, {
+            targets: [target('CustomRole', row.id)],
+            before: null,
+            after: {
+              name: row.name,
+              baseRole: row.baseRole,
+              addedPermissions: row.addedPermissions,
+              removedPermissions: row.removedPermissions,
+            },
+          });
           return row;
         });
       },
@@ -93,12 +106,21 @@ export function customRoleResolvers({ dataAccess, clock }: IdentityDependencies)
           if (admins.every((admin) => admin.userId === args.userId)) {
             throw badUserInput('userId', 'A workspace needs at least one Admin');
           }
+          const [before] = await tx
+            .select({ role: memberships.role, customRoleId: memberships.customRoleId })
+            .from(memberships)
+            .where(eq(memberships.userId, args.userId));
           const updated = await tx
             .update(memberships)
             .set({ role: role.baseRole, customRoleId: role.id })
             .where(eq(memberships.userId, args.userId))
             .returning({ userId: memberships.userId });
-          if (updated.length === 0) throw notFound();
+          if (updated.length === 0 || before === undefined) throw notFound();
+          await auditChange(tx, {
+            targets: [target('Member', args.userId), target('CustomRole', role.id)],
+            before,
+            after: { role: role.baseRole, customRoleId: role.id, customRoleName: role.name },
+          });
         });
         return true;
       },

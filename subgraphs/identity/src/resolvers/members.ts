@@ -1,10 +1,23 @@
 import { and, eq, isNull } from 'drizzle-orm';
-import { authorize, clientError, ErrorCode, isUuid, holdsRoleAtLeast } from '@numezis/runtime';
+import { auditChange, authorize, clientError, ErrorCode, isUuid, holdsRoleAtLeast } from '@numezis/runtime';
 import type { ForwardedContext, Role, Tx } from '@numezis/runtime';
+import { target } from '../audit.ts';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { memberships, sessions } from '../tables.ts';
 
 const notAMember = () => clientError(ErrorCode.NOT_FOUND, 'No such member');
+
+/** A member's role as their audit images show it; a custom role is named by its id. */
+async function memberRole(tx: Tx, userId: string): Promise<{ role: Role; customRoleId: string | null } | undefined> {
+  const [member] = await tx
+    .select({ role: memberships.role, customRoleId: memberships.customRoleId })
+    .from(memberships)
+    .where(eq(memberships.userId, userId));
+  return member;
+}
+
+// A target list is capped (50) when the audit subgraph takes the event in; the count says the rest.
+const maxSessionTargets = 48;
 
 /** Nobody grants what they do not hold, and a workspace never loses its last Admin. */
 async function assertAdminsRemain(tx: Tx, userId: string, nextRole: Role | null): Promise<void> {
@@ -34,12 +47,18 @@ export function memberResolvers({ dataAccess, clock }: IdentityDependencies) {
         if (!isUuid(args.userId)) throw notAMember();
         await dataAccess.inTenant(tenantId, async (tx) => {
           await assertAdminsRemain(tx, args.userId, args.role);
+          const before = await memberRole(tx, args.userId);
           const updated = await tx
             .update(memberships)
             .set({ role: args.role, customRoleId: null })
             .where(eq(memberships.userId, args.userId))
             .returning({ userId: memberships.userId });
-          if (updated.length === 0) throw notAMember();
+          if (updated.length === 0 || before === undefined) throw notAMember();
+          await auditChange(tx, {
+            targets: [target('Member', args.userId)],
+            before,
+            after: { role: args.role, customRoleId: null },
+          });
         });
         return true;
       },
@@ -48,11 +67,12 @@ export function memberResolvers({ dataAccess, clock }: IdentityDependencies) {
         if (!isUuid(userId)) throw notAMember();
         await dataAccess.inTenant(tenantId, async (tx) => {
           await assertAdminsRemain(tx, userId, null);
-          const removed = await tx
+          const [removed] = await tx
             .delete(memberships)
             .where(eq(memberships.userId, userId))
-            .returning({ userId: memberships.userId });
-          if (removed.length === 0) throw notAMember();
+            .returning({ role: memberships.role, customRoleId: memberships.customRoleId });
+          if (removed === undefined) throw notAMember();
+          await auditChange(tx, { targets: [target('Member', userId)], before: removed, after: null });
         });
         return true;
       },
@@ -62,11 +82,20 @@ export function memberResolvers({ dataAccess, clock }: IdentityDependencies) {
         return dataAccess.inTenant(tenantId, async (tx) => {
           const [member] = await tx.select().from(memberships).where(eq(memberships.userId, userId));
           if (member === undefined) throw notAMember();
+          const revokedAt = new Date(clock.now());
           const revoked = await tx
             .update(sessions)
-            .set({ revokedAt: new Date(clock.now()) })
+            .set({ revokedAt })
             .where(and(eq(sessions.userId, userId), isNull(sessions.revokedAt)))
             .returning({ id: sessions.id });
+          await auditChange(tx, {
+            targets: [
+              target('Member', userId),
+              ...revoked.slice(0, maxSessionTargets).map((session) => target('Session', session.id)),
+            ],
+            before: null,
+            after: { revokedAt: revokedAt.toISOString(), sessionsRevoked: revoked.length },
+          });
           return revoked.length;
         });
       },

@@ -1,5 +1,7 @@
 import { and, eq, isNull, lt, or } from 'drizzle-orm';
-import { badUserInput, clientError, ErrorCode, requireUser } from '@numezis/runtime';
+import { auditChange, badUserInput, clientError, ErrorCode, requireUser } from '@numezis/runtime';
+import type { AuditChange } from '@numezis/runtime';
+import { mfaAtIso, target } from '../audit.ts';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { base32Encode, generateTotpSecret, otpauthUri, verifyTotp } from '@numezis/runtime';
 import { userHasPasskey } from '../passkeys/passkeys.ts';
@@ -13,11 +15,22 @@ const pendingAad = (userId: string) => `identity.users.totp_pending:${userId}`;
 const wrongCode = () => badUserInput('code', 'The code is wrong or was already used');
 
 export function mfaResolvers({ dataAccess, settings, clock, throttle, secretBox }: IdentityDependencies) {
-  /** After a passed second factor: a fresh token for the session, marked with the MFA time. */
-  const completeMfaStep = async (context: IdentityContext, userId: string, sessionId: string) => {
-    const token = await dataAccess.inScope({ userId }, (tx) =>
-      rotateSession(tx, sessionId, { mfaAt: new Date(clock.now()) }),
-    );
+  /**
+   * After a passed second factor: a fresh token for the session, marked with the MFA time. `audit`
+   * when the session passing the step is the change the mutation records.
+   */
+  const completeMfaStep = async (
+    context: IdentityContext,
+    userId: string,
+    sessionId: string,
+    audit?: (mfaAt: Date) => AuditChange,
+  ) => {
+    const mfaAt = new Date(clock.now());
+    const token = await dataAccess.inScope({ userId }, async (tx) => {
+      const rotated = await rotateSession(tx, sessionId, { mfaAt });
+      if (audit !== undefined) await auditChange(tx, audit(mfaAt));
+      return rotated;
+    });
     context.session.set(token, Math.floor(settings.sessionPolicy.absoluteMs / 1000));
   };
 
@@ -59,6 +72,12 @@ export function mfaResolvers({ dataAccess, settings, clock, throttle, secretBox 
             .update(users)
             .set({ totpPendingSealed: secretBox.seal(secret, pendingAad(userId)) })
             .where(eq(users.id, userId));
+          // That an enrolment is pending, never the secret (sealed or not).
+          await auditChange(tx, {
+            targets: [target('User', userId)],
+            before: { totpPending: user.totpPendingSealed !== null },
+            after: { totpPending: true },
+          });
           return user.email ?? user.displayName;
         });
         return {
@@ -86,6 +105,12 @@ export function mfaResolvers({ dataAccess, settings, clock, throttle, secretBox 
                 totpLastStep: result.step,
               })
               .where(eq(users.id, userId));
+            // The authenticator becoming active is the change; the session's MFA mark follows it.
+            await auditChange(tx, {
+              targets: [target('User', userId), target('Session', sessionId)],
+              before: { totpEnabled: user.totpSecretSealed !== null, totpPending: true },
+              after: { totpEnabled: true, totpPending: false },
+            });
             return true;
           }),
         );
@@ -113,7 +138,12 @@ export function mfaResolvers({ dataAccess, settings, clock, throttle, secretBox 
             return claimed !== undefined;
           }),
         );
-        await completeMfaStep(context, userId, sessionId);
+        // The session passing the second factor is what changes access, so it is recorded there.
+        await completeMfaStep(context, userId, sessionId, (mfaAt) => ({
+          targets: [target('User', userId), target('Session', sessionId)],
+          before: { mfaAt: mfaAtIso(context.forwarded.mfaAt) },
+          after: { mfaAt: mfaAt.toISOString(), method: 'TOTP' },
+        }));
         return true;
       },
     },

@@ -1,6 +1,9 @@
 import { and, eq } from 'drizzle-orm';
-import { clientError, ErrorCode, isUuid, requireUser } from '@numezis/runtime';
+import { auditChange, clientError, ErrorCode, isUuid, requireUser } from '@numezis/runtime';
+import type { Tx } from '@numezis/runtime';
+import { mfaAtIso, signInChange, target } from '../audit.ts';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
+import type { IssuedChallenge } from '../passkeys/challenges.ts';
 import {
   beginAuthentication,
   beginRegistration,
@@ -15,6 +18,16 @@ import { memberships, passkeys } from '../tables.ts';
 import type { PasskeyRow, UserRow } from '../tables.ts';
 
 const passkeyNotFound = () => clientError(ErrorCode.NOT_FOUND, 'Passkey not found');
+
+/** A stored challenge, recorded by its purpose and lifetime: its bytes are for the browser only. */
+const recordChallenge =
+  (userId: string | null) =>
+  (tx: Tx, challenge: IssuedChallenge): Promise<void> =>
+    auditChange(tx, {
+      targets: userId === null ? [] : [target('User', userId)],
+      before: null,
+      after: { challengePurpose: challenge.purpose, expiresAt: challenge.expiresAt.toISOString() },
+    });
 
 // What an attacker replaying or forging assertions would see; malformed input is not a guess.
 const countedFailures: ReadonlySet<unknown> = new Set([ErrorCode.UNAUTHENTICATED, ErrorCode.NOT_FOUND]);
@@ -47,7 +60,11 @@ export function passkeyResolvers({ dataAccess, settings, clock, throttle, secret
     Mutation: {
       beginPasskeyRegistration: (_: unknown, __: unknown, context: IdentityContext) => {
         const { userId, sessionId } = requireUser(context.forwarded);
-        return beginRegistration(passkeyDependencies, { userId, sessionId, mfaAt: context.forwarded.mfaAt });
+        return beginRegistration(
+          passkeyDependencies,
+          { userId, sessionId, mfaAt: context.forwarded.mfaAt },
+          recordChallenge(userId),
+        );
       },
 
       finishPasskeyRegistration: async (
@@ -56,7 +73,14 @@ export function passkeyResolvers({ dataAccess, settings, clock, throttle, secret
         context: IdentityContext,
       ) => {
         const { userId, sessionId } = requireUser(context.forwarded);
-        const passkey = await finishRegistration(passkeyDependencies, { userId, sessionId }, args);
+        // The passkey is the change; the session's MFA mark below follows from it.
+        const passkey = await finishRegistration(passkeyDependencies, { userId, sessionId }, args, (tx, row) =>
+          auditChange(tx, {
+            targets: [target('Passkey', row.id), target('User', userId)],
+            before: null,
+            after: { name: row.name, transports: row.transports, createdAt: row.createdAt.toISOString() },
+          }),
+        );
         // Creating a passkey with user verification is a multi-factor step, as confirming TOTP is:
         // a workspace that requires MFA opens right away.
         const token = await dataAccess.inScope({ userId }, (tx) =>
@@ -68,16 +92,14 @@ export function passkeyResolvers({ dataAccess, settings, clock, throttle, secret
 
       beginPasskeySignIn: (_: unknown, __: unknown, context: IdentityContext) => {
         const { actor } = context.forwarded;
-        return beginAuthentication(
-          passkeyDependencies,
-          actor.kind === 'user' ? { userId: actor.userId, sessionId: actor.sessionId } : null,
-        );
+        const caller = actor.kind === 'user' ? { userId: actor.userId, sessionId: actor.sessionId } : null;
+        return beginAuthentication(passkeyDependencies, caller, recordChallenge(caller?.userId ?? null));
       },
 
       finishPasskeySignIn: async (_: unknown, { response }: { response: string }, context: IdentityContext) => {
         const { forwarded } = context;
         const current = forwarded.actor.kind === 'user' ? forwarded.actor : null;
-        const { userId } = await throttled(context, () =>
+        const { userId, passkeyId } = await throttled(context, () =>
           verifyAssertion(passkeyDependencies, {
             response,
             binding: { purpose: 'AUTHENTICATE', sessionId: current?.sessionId ?? null, allowUnbound: true },
@@ -86,7 +108,7 @@ export function passkeyResolvers({ dataAccess, settings, clock, throttle, secret
         const now = clock.now();
         const token = await dataAccess.inScope({ userId }, async (tx) => {
           // A new session at every sign-in; the one the request came with (if any) ends.
-          if (current !== null) await revokeSessions(tx, current.userId, [current.sessionId], now);
+          const ended = current !== null && (await revokeSessions(tx, current.userId, [current.sessionId], now)) > 0;
           const [first] = await tx
             .select({ tenantId: memberships.tenantId })
             .from(memberships)
@@ -104,6 +126,14 @@ export function passkeyResolvers({ dataAccess, settings, clock, throttle, secret
             // The server demanded user verification: the passkey is both factors at once.
             mfaAt: new Date(now),
           });
+          await auditChange(
+            tx,
+            signInChange(created.session, {
+              replacedSessionId: ended ? current.sessionId : null,
+              secondFactorPending: false,
+              passkeyId,
+            }),
+          );
           return created.token;
         });
         context.session.set(token, cookieMaxAge);
@@ -112,7 +142,7 @@ export function passkeyResolvers({ dataAccess, settings, clock, throttle, secret
 
       verifyPasskey: async (_: unknown, { response }: { response: string }, context: IdentityContext) => {
         const { userId, sessionId } = requireUser(context.forwarded);
-        await throttled(context, () =>
+        const { passkeyId } = await throttled(context, () =>
           verifyAssertion(passkeyDependencies, {
             response,
             userId,
@@ -120,9 +150,17 @@ export function passkeyResolvers({ dataAccess, settings, clock, throttle, secret
             binding: { purpose: 'AUTHENTICATE', userId, sessionId, allowUnbound: false },
           }),
         );
-        const token = await dataAccess.inScope({ userId }, (tx) =>
-          rotateSession(tx, sessionId, { mfaAt: new Date(clock.now()) }),
-        );
+        const mfaAt = new Date(clock.now());
+        // The session passing the second factor is what changes access, so it is recorded there.
+        const token = await dataAccess.inScope({ userId }, async (tx) => {
+          const rotated = await rotateSession(tx, sessionId, { mfaAt });
+          await auditChange(tx, {
+            targets: [target('User', userId), target('Session', sessionId), target('Passkey', passkeyId)],
+            before: { mfaAt: mfaAtIso(context.forwarded.mfaAt) },
+            after: { mfaAt: mfaAt.toISOString(), method: 'PASSKEY' },
+          });
+          return rotated;
+        });
         context.session.set(token, cookieMaxAge);
         return true;
       },
@@ -132,7 +170,7 @@ export function passkeyResolvers({ dataAccess, settings, clock, throttle, secret
         if (!isUuid(id)) throw passkeyNotFound();
         await dataAccess.inScope({ userId }, async (tx) => {
           const [own] = await tx
-            .select({ id: passkeys.id })
+            .select({ id: passkeys.id, name: passkeys.name })
             .from(passkeys)
             .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)));
           if (own === undefined) throw passkeyNotFound();
@@ -142,6 +180,11 @@ export function passkeyResolvers({ dataAccess, settings, clock, throttle, secret
             throw clientError(ErrorCode.FORBIDDEN, 'Verify your second factor first', { reason: 'MFA_REQUIRED' });
           }
           if (!(await deletePasskey(tx, userId, id))) throw passkeyNotFound();
+          await auditChange(tx, {
+            targets: [target('Passkey', id), target('User', userId)],
+            before: { name: own.name },
+            after: null,
+          });
         });
         return true;
       },

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { and, count, eq, gt, isNull } from 'drizzle-orm';
-import { badUserInput, requireRecentMfa, requireUser } from '@numezis/runtime';
+import { auditChange, badUserInput, requireRecentMfa, requireUser } from '@numezis/runtime';
+import { mfaAtIso, target } from '../audit.ts';
 import { hashPassword, validatePasswordPolicy } from '../auth/password.ts';
 import { hashToken, isWellFormedToken, newSecretToken, normaliseEmail } from '../auth/tokens.ts';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
@@ -37,9 +38,15 @@ export function recoveryResolvers({ dataAccess, settings, mailer, clock, throttl
         const found = await dataAccess.unsafeUnscoped(async (tx) => {
           const [user] = await tx.select({ id: users.id }).from(users).where(eq(users.email, email));
           if (user === undefined) return false;
-          await tx
-            .insert(passwordResets)
-            .values({ tokenHash: hashToken(token), userId: user.id, expiresAt: new Date(clock.now() + resetTtlMs) });
+          const expiresAt = new Date(clock.now() + resetTtlMs);
+          await tx.insert(passwordResets).values({ tokenHash: hashToken(token), userId: user.id, expiresAt });
+          // Only an address with an account gets here; the answer and the timing stay the same.
+          await auditChange(tx, {
+            targets: [target('User', user.id)],
+            before: null,
+            after: { resetExpiresAt: expiresAt.toISOString() },
+            tenantId: null,
+          });
           return true;
         });
         if (found) {
@@ -75,7 +82,13 @@ export function recoveryResolvers({ dataAccess, settings, mailer, clock, throttl
           await tx.update(users).set({ passwordHash }).where(eq(users.id, used.userId));
           // Whoever knew the old password is out. The reset signs nobody in, so a second factor
           // still stands between the mailbox and the account.
-          await revokeAllSessions(tx, used.userId, now.getTime());
+          const sessionsRevoked = await revokeAllSessions(tx, used.userId, now.getTime());
+          await auditChange(tx, {
+            targets: [target('User', used.userId)],
+            before: null,
+            after: { passwordChangedAt: now.toISOString(), sessionsRevoked },
+            tenantId: null,
+          });
           return true;
         });
         if (!reset) throw invalid();
@@ -88,10 +101,19 @@ export function recoveryResolvers({ dataAccess, settings, mailer, clock, throttl
         const codes = Array.from({ length: recoveryCodeCount }, newRecoveryCode);
         const createdAt = new Date(clock.now());
         await dataAccess.inScope({ userId }, async (tx) => {
-          await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId));
+          const replaced = await tx
+            .delete(recoveryCodes)
+            .where(eq(recoveryCodes.userId, userId))
+            .returning({ usedAt: recoveryCodes.usedAt });
           await tx
             .insert(recoveryCodes)
             .values(codes.map((code) => ({ userId, codeHash: hashToken(normaliseCode(code)), createdAt })));
+          // How many codes were usable, never the codes or their hashes.
+          await auditChange(tx, {
+            targets: [target('User', userId)],
+            before: { recoveryCodesRemaining: replaced.filter((row) => row.usedAt === null).length },
+            after: { recoveryCodesRemaining: codes.length },
+          });
         });
         // Shown this once; only hashes are kept.
         return codes;
@@ -117,7 +139,15 @@ export function recoveryResolvers({ dataAccess, settings, mailer, clock, throttl
               ),
             )
             .returning({ userId: recoveryCodes.userId });
-          return used === undefined ? null : rotateSession(tx, sessionId, { mfaAt: now });
+          if (used === undefined) return null;
+          const rotated = await rotateSession(tx, sessionId, { mfaAt: now });
+          // The actor is the session as it came (before this step); the images say what it gained.
+          await auditChange(tx, {
+            targets: [target('User', userId), target('Session', sessionId)],
+            before: { mfaAt: mfaAtIso(context.forwarded.mfaAt) },
+            after: { mfaAt: now.toISOString(), method: 'RECOVERY_CODE' },
+          });
+          return rotated;
         });
         if (token === null) {
           await throttle.recordFailure(limits);

@@ -1,7 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { and, eq, gt, isNull } from 'drizzle-orm';
-import { badUserInput, clientError, ErrorCode, requiredText, authorize, requireUser, roleOf } from '@numezis/runtime';
+import {
+  auditChange,
+  authorize,
+  badUserInput,
+  clientError,
+  ErrorCode,
+  maskedEmail,
+  requiredText,
+  requireUser,
+  roleOf,
+} from '@numezis/runtime';
 import type { ForwardedContext, Role } from '@numezis/runtime';
+import { isoOrNull, target } from '../audit.ts';
 import { hashToken, isWellFormedToken, newSecretToken, normaliseEmail } from '../auth/tokens.ts';
 import type { IdentityContext, IdentityDependencies } from '../context.ts';
 import { invitations, memberships, sessions, tenants, users } from '../tables.ts';
@@ -53,8 +64,25 @@ export function workspaceResolvers({ dataAccess, settings, mailer, clock }: Iden
               mfaRequired: false,
             })
             .returning();
+          if (workspace === undefined) throw new Error('workspace insert returned no row');
           await tx.insert(memberships).values({ tenantId, userId, role: 'ADMIN' });
           await tx.update(sessions).set({ activeWorkspaceId: tenantId }).where(eq(sessions.id, sessionId));
+          // The request acts in no workspace yet: the new one's trail opens with its creation. The
+          // audit subgraph reads the terms below to know how long to keep the workspace's events.
+          await auditChange(tx, {
+            targets: [target('Tenant', tenantId), target('Member', userId)],
+            before: null,
+            after: {
+              name: workspace.name,
+              plan: workspace.plan,
+              fiscalYearStartMonth: workspace.fiscalYearStartMonth,
+              subscriptionStatus: workspace.subscriptionStatus,
+              subscriptionEndsAt: isoOrNull(workspace.subscriptionEndsAt),
+              mfaRequired: workspace.mfaRequired,
+              adminUserId: userId,
+            },
+            tenantId,
+          });
           return workspace;
         });
       },
@@ -84,6 +112,12 @@ export function workspaceResolvers({ dataAccess, settings, mailer, clock }: Iden
               expiresAt: new Date(now + settings.invitationTtlMs),
             })
             .returning();
+          if (row === undefined) throw new Error('invitation insert returned no row');
+          await auditChange(tx, {
+            targets: [target('Invitation', row.id)],
+            before: null,
+            after: { email: maskedEmail(email), role: row.role, expiresAt: row.expiresAt.toISOString() },
+          });
           const [workspace] = await tx.select({ name: tenants.name }).from(tenants).where(eq(tenants.id, tenantId));
           return { row, workspaceName: workspace?.name ?? '' };
         });
@@ -114,12 +148,21 @@ export function workspaceResolvers({ dataAccess, settings, mailer, clock }: Iden
         });
         if (found === undefined) throw invalid();
         return dataAccess.inTenant(found.tenantId, async (tx) => {
-          await tx
+          const joined = await tx
             .insert(memberships)
             .values({ tenantId: found.tenantId, userId, role: found.role })
-            .onConflictDoNothing();
+            .onConflictDoNothing()
+            .returning({ role: memberships.role });
           await tx.update(invitations).set({ acceptedAt: now }).where(eq(invitations.id, found.id));
           await tx.update(sessions).set({ activeWorkspaceId: found.tenantId }).where(eq(sessions.id, sessionId));
+          // The joined workspace's trail, not the one the request happened to act in. Someone already
+          // a member keeps their role: the invitation is spent, the membership unchanged.
+          await auditChange(tx, {
+            targets: [target('Invitation', found.id), target('Member', userId)],
+            before: { acceptedAt: null },
+            after: { acceptedAt: now.toISOString(), role: found.role, joined: joined.length > 0 },
+            tenantId: found.tenantId,
+          });
           const [workspace] = await tx.select().from(tenants).where(eq(tenants.id, found.tenantId));
           return workspace;
         });
@@ -128,11 +171,22 @@ export function workspaceResolvers({ dataAccess, settings, mailer, clock }: Iden
       setMfaRequired: async (_: unknown, { required }: { required: boolean }, context: IdentityContext) => {
         const tenantId = authorize(context.forwarded, 'Mutation.setMfaRequired');
         return dataAccess.inTenant(tenantId, async (tx) => {
+          const [previous] = await tx
+            .select({ mfaRequired: tenants.mfaRequired })
+            .from(tenants)
+            .where(eq(tenants.id, tenantId));
           const [workspace] = await tx
             .update(tenants)
             .set({ mfaRequired: required })
             .where(eq(tenants.id, tenantId))
             .returning();
+          if (workspace !== undefined) {
+            await auditChange(tx, {
+              targets: [target('Tenant', tenantId)],
+              before: { mfaRequired: previous?.mfaRequired ?? null },
+              after: { mfaRequired: workspace.mfaRequired },
+            });
+          }
           return workspace;
         });
       },
