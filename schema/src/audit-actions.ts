@@ -73,13 +73,13 @@ export const otherAuditActions = {
   gatewayRefused: standard('gateway.operation_refused'),
   /** The purge job's own run: what it deleted and up to where. */
   purged: standard('audit.purged'),
+  /** A receipt's file arrived through its upload link: the document exists from here on. */
+  documentUploaded: accounting('document.uploaded'),
+  /** A download link was followed and the file served. */
+  documentDownloaded: standard('document.downloaded'),
 } as const satisfies Record<string, AuditActionSpec>;
 
 export type AuditedMutation = keyof typeof mutationAuditActions;
-
-export type AuditAction =
-  | (typeof mutationAuditActions)[AuditedMutation]['action']
-  | (typeof otherAuditActions)[keyof typeof otherAuditActions]['action'];
 
 const allSpecs: readonly AuditActionSpec[] = [
   ...Object.values(mutationAuditActions),

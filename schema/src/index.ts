@@ -7,5 +7,5 @@ export { fieldPolicy } from './generated/field-policy.ts';
 export type { PersistedOperation, PersistedQueryManifest } from './persisted-queries.ts';
 export { sha256Hex } from './persisted-queries.ts';
 export { persistedQueryManifestFile } from './subgraphs.ts';
-export type { AuditAction, AuditActionSpec, AuditedMutation, AuditRetention } from './audit-actions.ts';
+export type { AuditActionSpec, AuditedMutation, AuditRetention } from './audit-actions.ts';
 export { auditActionSpec, isAuditedMutation, mutationAuditActions, otherAuditActions } from './audit-actions.ts';

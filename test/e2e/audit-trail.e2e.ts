@@ -4,7 +4,7 @@ import WebSocket from 'ws';
 import { awaitAuditEvents, eventsOfRequest } from '../src/audit-trail.ts';
 import type { AuditEventData } from '../src/audit-trail.ts';
 import { dataOf, errorCode, graphql } from '../src/client.ts';
-import { addMember, createAccount, createContact, createWorkspace } from '../src/fixtures.ts';
+import { addMember, createAccount, createWorkspace } from '../src/fixtures.ts';
 import type { Workspace } from '../src/fixtures.ts';
 import { sharedStack } from '../src/shared-stack.ts';
 import { subscribe } from '../src/subscriptions.ts';
@@ -217,8 +217,8 @@ describe('audit export subscription over graphql-ws', () => {
     const owner = await createWorkspace(stack, 'Refusing AG');
     const viewer = await addMember(stack, owner, 'VIEWER');
     const refused = subscribe(stack.gatewayUrl, viewer, 'subscription { auditEvents { sequence } }');
-    await assert.rejects(refused.next(), (errors: unknown) => {
-      const list = errors as { extensions?: { code?: string; permission?: string } }[];
+    await assert.rejects(refused.next(), (error: { errors?: unknown }) => {
+      const list = error.errors as { extensions?: { code?: string; permission?: string } }[];
       return list[0]?.extensions?.code === 'FORBIDDEN' && list[0]?.extensions?.permission === 'audit.read';
     });
     await refused.dispose();
@@ -247,7 +247,7 @@ describe('audit export subscription over graphql-ws', () => {
           for (const message of messages) socket.send(message);
         });
         socket.on('message', (data) => {
-          if ((JSON.parse(String(data)) as { type?: string }).type !== 'connection_ack') return;
+          if ((JSON.parse((data as Buffer).toString('utf8')) as { type?: string }).type !== 'connection_ack') return;
           for (const message of afterAck) socket.send(message);
         });
         socket.on('close', (code) => resolve(code));

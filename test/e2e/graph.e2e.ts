@@ -1,8 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { awaitAuditEvents } from '../src/audit-trail.ts';
 import { dataOf, graphql } from '../src/client.ts';
 import { createWorkspace, postEntryWithReceipt } from '../src/fixtures.ts';
 import { sharedStack } from '../src/shared-stack.ts';
+
+interface GraphData {
+  workspace: { auditLog: { eventCount: number } };
+  auditEvents: { id: string }[];
+}
 
 const stack = sharedStack();
 const { gatewayUrl } = stack;
@@ -22,15 +28,25 @@ describe('the federated graph through the gateway', () => {
   it('answers one query with data from identity, accounting, documents and audit', async () => {
     const workspace = await createWorkspace(stack, 'Muster Bäckerei GmbH');
     const { entryId, documentId } = await postEntryWithReceipt(gatewayUrl, workspace);
+    // The audit subgraph's part arrives through the services' outboxes: wait for the last change.
+    const recorded = await awaitAuditEvents(gatewayUrl, workspace, (seen) =>
+      ['workspace.created', 'ledger.entry_posted', 'document.uploaded'].every((action) =>
+        seen.some((event) => event.action === action),
+      ),
+    );
 
-    const result = await graphql(gatewayUrl, acrossAllSubgraphs, { as: workspace });
+    const result = await graphql<GraphData>(gatewayUrl, acrossAllSubgraphs, { as: workspace });
     assert.equal(result.status, 200);
-    assert.deepEqual(dataOf(result), {
+    const { auditEvents, ...data } = dataOf(result);
+    assert.equal(data.workspace.auditLog.eventCount, auditEvents.length);
+    const listed = new Set(auditEvents.map((event) => event.id));
+    for (const event of recorded) assert.ok(listed.has(event.id), event.action);
+    assert.deepEqual(data, {
       workspace: {
         id: workspace.workspaceId,
         name: 'Muster Bäckerei GmbH',
         members: [{ user: { displayName: 'Owner of Muster Bäckerei GmbH' }, role: 'ADMIN' }],
-        auditLog: { eventCount: 0 },
+        auditLog: { eventCount: auditEvents.length },
       },
       journalEntries: [
         {
@@ -44,7 +60,6 @@ describe('the federated graph through the gateway', () => {
           documents: [{ id: documentId, fileName: 'rechnung-42.pdf', journalEntry: { id: entryId } }],
         },
       ],
-      auditEvents: [],
     });
   });
 

@@ -54,9 +54,10 @@ export function subscribe<Data = Record<string, unknown>>(
   });
   const results: ExecutionResult<Data>[] = [];
   const waiting: { resolve: (value: ExecutionResult<Data>) => void; reject: (error: unknown) => void }[] = [];
-  let ended: unknown;
+  let ended: Error | undefined;
   const end = (error: unknown) => {
-    ended = error;
+    // graphql-ws reports GraphQL errors as an array: kept on the Error for tests to read.
+    ended = error instanceof Error ? error : Object.assign(new Error('subscription failed'), { errors: error });
     for (const waiter of waiting.splice(0)) waiter.reject(error);
   };
   client.subscribe<Data>(

@@ -24,7 +24,10 @@ export async function asDatabaseSuperuser<T>(
     const client = new pg.Client({ connectionString: url.toString() });
     await client.connect();
     try {
-      return await work(async (text, params) => (await client.query(text, params)).rows);
+      return await work(
+        async <Row>(text: string, params?: unknown[]) =>
+          (await client.query<Row & pg.QueryResultRow>(text, params)).rows,
+      );
     } finally {
       await client.end();
     }

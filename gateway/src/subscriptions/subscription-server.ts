@@ -3,7 +3,7 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { GraphQLError, Kind, parse, specifiedRules, validate } from 'graphql';
+import { GraphQLError, Kind, OperationTypeNode, parse, specifiedRules, validate } from 'graphql';
 import type { DocumentNode, ExecutionArgs, GraphQLSchema, OperationDefinitionNode, ValidationRule } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { useServer } from 'graphql-ws/use/ws';
@@ -193,7 +193,7 @@ export function registerSubscriptionServer(
         }
         const errors = validate(schema, document, [...specifiedRules, ...options.validationRules]);
         if (errors.length > 0) {
-          const limit = errors.find((error) => error.extensions.code === ErrorCode.OPERATION_LIMIT_EXCEEDED);
+          const limit = errors.find((error) => String(error.extensions.code) === ErrorCode.OPERATION_LIMIT_EXCEEDED);
           if (limit !== undefined)
             refuse(connection, forwarded, ErrorCode.OPERATION_LIMIT_EXCEEDED, 'Operation.document');
           return errors.map((error) =>
@@ -209,7 +209,7 @@ export function registerSubscriptionServer(
           payload.operationName === undefined || payload.operationName === null
             ? operations[0]
             : operations.find((candidate) => candidate.name?.value === payload.operationName);
-        if (operation === undefined || operation.operation !== 'subscription') {
+        if (operation === undefined || operation.operation !== OperationTypeNode.SUBSCRIPTION) {
           return [
             clientError(
               ErrorCode.BAD_REQUEST,

@@ -3,7 +3,15 @@ import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { eq } from 'drizzle-orm';
 import { GraphQLError } from 'graphql';
-import { authorize, createAccessDenials, ErrorCode, errorBody, forwardedContextOf } from '@numezis/runtime';
+import {
+  authorize,
+  createAccessDenials,
+  ErrorCode,
+  errorBody,
+  forwardedContextOf,
+  recordAuditEvent,
+} from '@numezis/runtime';
+import { otherAuditActions } from '@numezis/schema';
 import type { AccessDenials, Clock, DataAccess, ForwardedContext, Keyring } from '@numezis/runtime';
 import type { BlobStore } from './blob-store.ts';
 import type { DocumentsSettings } from './config.ts';
@@ -192,6 +200,16 @@ async function receiveUpload(
         })
         .returning();
       await tx.update(uploadTickets).set({ documentId }).where(eq(uploadTickets.id, claim.ticket.id));
+      await recordAuditEvent(tx, { service: 'documents', clock }, context, otherAuditActions.documentUploaded, {
+        targets: [{ type: 'Document', id: documentId }],
+        after: {
+          fileName: claim.ticket.fileName,
+          contentType,
+          size,
+          sha256: sha256.toString('hex'),
+          journalEntryId: claim.ticket.journalEntryId,
+        },
+      });
       return row;
     });
     if (document === undefined) throw new Error('insert returned no row');
@@ -240,6 +258,10 @@ async function sendDownload(
         // The link goes with its document (foreign key, cascade), so the document is there.
         const [document] = await tx.select().from(documentsTable).where(eq(documentsTable.id, link.documentId));
         if (document === undefined) throw new Error('download link without its document');
+        await recordAuditEvent(tx, { service: 'documents', clock }, context, otherAuditActions.documentDownloaded, {
+          targets: [{ type: 'Document', id: document.id }],
+          after: { fileName: document.fileName, sha256: document.sha256?.toString('hex') ?? null },
+        });
         return { state, document } as const;
       });
   if (claim.state !== 'usable') {

@@ -111,7 +111,7 @@ export type { AuditActor, AuditEvent, AuditOutcome, AuditTarget, Json, JsonObjec
 export { auditActorOf, auditEventProblem, auditTenantOf, requestOrigin } from './audit/event.ts';
 export { maskedAhv, maskedEmail, maskedIban, redacted } from './audit/masking.ts';
 export type { AuditChange } from './audit/mutation-audit.ts';
-export { auditChange } from './audit/mutation-audit.ts';
+export { auditChange, recordAuditEvent } from './audit/mutation-audit.ts';
 export { auditOutboxMigrationSql } from './audit/outbox.ts';
 export type { AuditSender } from './audit/relay.ts';
 export type { AuditIngestSettings } from './config/audit-ingest.ts';

@@ -66,9 +66,22 @@ function csvRow(event: AuditEventView): string {
 
 /** The audit-owned fields of each event, without the workspace id the whole export belongs to. */
 function jsonLine(event: AuditEventView): string {
-  const { tenantId: _tenantId, actorUserId: _actorUserId, statutoryUntil: _statutoryUntil, ...fields } = event;
   return JSON.stringify({
-    ...fields,
+    id: event.id,
+    sequence: event.sequence,
+    action: event.action,
+    source: event.source,
+    outcome: event.outcome,
+    reason: event.reason,
+    occurredAt: event.occurredAt,
+    recordedAt: event.recordedAt,
+    performedBy: event.performedBy,
+    targets: event.targets,
+    requestId: event.requestId,
+    ip: event.ip,
+    userAgent: event.userAgent,
+    retention: event.retention,
+    hash: event.hash,
     before: event.before === null ? null : (JSON.parse(event.before) as unknown),
     after: event.after === null ? null : (JSON.parse(event.after) as unknown),
   });

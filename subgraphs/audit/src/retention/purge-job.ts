@@ -44,7 +44,7 @@ export async function purgeWorkspace(
          where audit.expires_at(e) < now() and not (e.source = 'audit' and e.action = ${otherAuditActions.purged.action})
          returning e.seq, e.content_digest, e.hash`,
   );
-  const removed = (result as unknown as { rows: Removed[] }).rows;
+  const removed = (result as { rows: Removed[] }).rows;
   const now = new Date(settings.clock.now());
   if (removed.length > 0) {
     await tx.insert(purgedEvents).values(

@@ -4,7 +4,7 @@ import { MapperKind, mapSchema } from '@graphql-tools/utils';
 import { defaultFieldResolver, GraphQLError } from 'graphql';
 import type { GraphQLFieldResolver, GraphQLSchema } from 'graphql';
 import { isAuditedMutation, mutationAuditActions, otherAuditActions } from '@numezis/schema';
-import type { AuditActionSpec, AuditedMutation } from '@numezis/schema';
+import type { AuditActionSpec } from '@numezis/schema';
 import type { Clock } from '../clock.ts';
 import type { ForwardedContext } from '../context/signed-context.ts';
 import type { DataAccess } from '../db/data-access.ts';
@@ -78,6 +78,21 @@ export async function auditChange(tx: Tx, change: AuditChange): Promise<void> {
   });
 }
 
+/**
+ * The audit event of a state change made outside GraphQL (a file upload route), written in `tx`,
+ * the transaction of the change, like a mutation's.
+ */
+export async function recordAuditEvent(
+  tx: Tx,
+  options: { readonly service: string; readonly clock: Clock },
+  context: ForwardedContext,
+  spec: AuditActionSpec,
+  change: AuditChange,
+): Promise<void> {
+  const event = eventOf({ ...options, eventId: randomUUID(), spec, context }, change, 'success', null);
+  await appendToOutbox(tx, options.service, event);
+}
+
 function outcomeOf(error: unknown): { outcome: AuditOutcome; reason: string } {
   const code = error instanceof GraphQLError ? (error.extensions.code as string | undefined) : undefined;
   const detail = error instanceof GraphQLError ? (error.extensions.reason as string | undefined) : undefined;
@@ -119,7 +134,7 @@ export function auditMutationsTransformer(options: MutationAuditOptions): (schem
         if (!isAuditedMutation(coordinate)) {
           throw new Error(`${coordinate} has no action in the audit catalogue (schema/src/audit-actions.ts)`);
         }
-        const spec = mutationAuditActions[coordinate as AuditedMutation];
+        const spec = mutationAuditActions[coordinate];
         const audited: GraphQLFieldResolver<unknown, unknown> = async (source, args, context, info) => {
           const forwarded = (context as { forwarded?: ForwardedContext }).forwarded;
           if (forwarded === undefined) throw new Error('mutation without a forwarded context');

@@ -8,6 +8,8 @@
  * file no longer makes one, so this list always says exactly where unscoped access happens.
  */
 export const unsafeCallSites: Readonly<Record<string, string>> = {
+  'subgraphs/audit/src/retention/purge-job.ts':
+    'the purge job lists the workspaces whose subscription has ended, under its own system job policy; each is then purged in its own workspace scope',
   'subgraphs/identity/src/auth/throttle.ts':
     'failure counters are keyed by account or IP and checked before anyone is signed in; they hold no tenant data',
   'subgraphs/identity/src/crypto/service-key.ts':
@@ -22,6 +24,10 @@ export const unsafeCallSites: Readonly<Record<string, string>> = {
     'a password reset is requested by email and redeemed by its token, by someone who cannot sign in',
   'subgraphs/identity/src/sessions/sessions.ts':
     'a session is found by the hash of the cookie token presented; everything after it runs in that user scope',
+  'subgraphs/runtime/src/audit/mutation-audit.ts':
+    'a refused attempt of no workspace (a failed sign-in) records its audit event in the outbox, which a request can only append to',
+  'subgraphs/runtime/src/audit/relay.ts':
+    "the outbox relay reads and removes delivered audit events of every workspace, under its own system job that the outbox's policy alone admits",
   'subgraphs/runtime/src/crypto/keyring.ts':
     'key maintenance lists the workspaces that have data keys, under its own system job whose policy shows only the KMS-wrapped key rows',
 };
