@@ -1,7 +1,10 @@
 import type { GatewayKey } from './gateways/index.ts';
 
 export interface BenchOptions {
-  readonly scenario: string;
+  /** Only this scenario; null runs the default gateway scenario, then every service scenario. */
+  readonly scenario: string | null;
+  /** `--quick`: service scenarios shorten their own plans too. */
+  readonly quick: boolean;
   readonly rounds: number;
   readonly warmupS: number;
   readonly measureS: number;
@@ -16,14 +19,18 @@ export interface BenchOptions {
 const gatewayKeys: readonly GatewayKey[] = ['vanilla', 'vanilla-undici', 'ours-off', 'ours-on'];
 
 export const usage = `npm run bench [-- options]
-  --quick              5 s warm-up, 10 s per phase, one round (for development)
+  --quick              5 s warm-up, 10 s per phase, one round (for development); the mutation
+                       scenario: 2 s warm-up and 3 s per side, one round (instead of 5 s, 3 x 12 s)
   --soak <duration>    soak the secured gateway for e.g. 10m or 90s, reporting memory at intervals
+                       (the gateway scenario only)
   --rounds <n>         alternate all gateways n times (default 2); figures are the medians
   --warmup <seconds>   warm-up before measuring (default 10)
   --duration <seconds> each measured phase (default 25)
   --connections <list> comma-separated connection counts (default 50,10)
   --only <keys>        comma-separated: ${gatewayKeys.join(', ')}
-  --scenario <name>    default deep-query
+  --scenario <name>    only this one: deep-query (gateways) or mutation (accounting's createContact
+                       with audit outbox and encryption on and off); default: deep-query, then mutation
+                       (--rounds, --warmup, --duration, --connections and --only are the gateways')
   --cpu-prof <dir>     write a CPU profile of each gateway run there`;
 
 function seconds(text: string): number {
@@ -37,7 +44,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   let options: {
     -readonly [Key in keyof BenchOptions]: BenchOptions[Key];
   } = {
-    scenario: 'deep-query',
+    scenario: null,
+    quick: false,
     rounds: 2,
     warmupS: 10,
     measureS: 25,
@@ -55,7 +63,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     };
     switch (flag) {
       case '--quick':
-        options = { ...options, rounds: 1, warmupS: 5, measureS: 10 };
+        options = { ...options, quick: true, rounds: 1, warmupS: 5, measureS: 10 };
         break;
       case '--soak':
         options.soakS = seconds(value());

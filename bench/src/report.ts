@@ -15,7 +15,7 @@ export interface Row {
   readonly cpu0Busy: number;
 }
 
-const median = (values: readonly number[]): number => {
+export const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 === 1
@@ -85,6 +85,11 @@ export function renderTable(rows: readonly Row[]): string {
       `${row.cpu0Busy.toFixed(0)}%`,
     ];
   });
+  return formatTable(header, lines);
+}
+
+/** A Markdown table: the first two columns (what and at how many connections) left, figures right. */
+export function formatTable(header: readonly string[], lines: readonly (readonly string[])[]): string {
   const widths = header.map((title, column) =>
     Math.max(title.length, ...lines.map((line) => line[column]?.length ?? 0)),
   );

@@ -24,6 +24,7 @@ import type {
 import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import { checkFieldAccess, denialError, fieldPolicy } from '@numezis/runtime';
 import type { AccessDenials, Denial, ForwardedContext } from '@numezis/runtime';
+import { refusingSubscriptionsOverHttp } from './subscriptions/subscriptions-over-http.ts';
 
 type FieldPolicy = NonNullable<Parameters<typeof checkFieldAccess>[0]>;
 
@@ -348,7 +349,7 @@ export function withEarlyRefusal(
     async load(loadOptions) {
       const loaded = await gateway.load(loadOptions);
       if (loaded.executor === null) return loaded;
-      return { ...loaded, executor: refusingExecutor(loaded.executor, settings) };
+      return { ...loaded, executor: refusingExecutor(refusingSubscriptionsOverHttp(loaded.executor), settings) };
     },
   };
 }

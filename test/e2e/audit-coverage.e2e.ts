@@ -24,7 +24,7 @@ import {
 } from '../src/fixtures.ts';
 import type { Person, UploadedDocument, Workspace } from '../src/fixtures.ts';
 import { sharedStack } from '../src/shared-stack.ts';
-import { SoftPasskey } from '../src/soft-passkey.ts';
+import { SoftAuthenticator } from '@numezis/identity/passkeys/soft-authenticator';
 
 /*
  * Issue #7, generated from the schema: every mutation of the supergraph, called once successfully,
@@ -237,7 +237,8 @@ const newcomer = {
   cookie: '',
   invitationToken: '',
 };
-const passkey = new SoftPasskey();
+// The shared stack leaves identity's relying party at its defaults.
+const passkey = new SoftAuthenticator({ rpId: 'localhost', origin: 'http://localhost:4000' });
 const fx = {
   debit: '',
   entry: '',

@@ -90,7 +90,12 @@ describe('audit trail through the gateway', () => {
   });
 
   it('verifies the chain and pages the trail by sequence', async () => {
-    await createAccount(stack.gatewayUrl, admin, '1020');
+    const change = await graphql(stack.gatewayUrl, createAccountMutation, {
+      as: admin,
+      variables: { input: { number: '1020', name: 'Bank', type: 'ASSET' } },
+    });
+    // Paging reads a settled trail: the last change's event is in.
+    await eventsOfRequest(stack.gatewayUrl, admin, change.requestId ?? '');
     const query = `query ($before: Int) { auditEvents(first: 2, beforeSequence: $before) { sequence } verifyAuditChain { valid lastSequence firstBrokenSequence checkpointsVerified } }`;
     const first = dataOf(await graphql<PageData>(stack.gatewayUrl, query, { as: admin }));
     assert.equal(first.verifyAuditChain.valid, true);
@@ -204,35 +209,56 @@ describe('audit export subscription over graphql-ws', () => {
   it('closes the subscription of a session that signs out', async () => {
     const owner = await createWorkspace(stack, 'Signing Out AG');
     const feed = subscribe(stack.gatewayUrl, owner, 'subscription { auditEvents { sequence } }');
-    // The subscription is in place once an event of a later change arrives through it.
-    await createAccount(stack.gatewayUrl, owner, '1000');
-    await feed.next();
-    dataOf(await graphql(stack.gatewayUrl, 'mutation { signOut }', { as: owner }));
-    const closed = await feed.closed;
-    assert.equal(closed.code, 4403);
-    await feed.dispose();
+    try {
+      // The subscription is in place once an event of a later change arrives through it.
+      await createAccount(stack.gatewayUrl, owner, '1000');
+      await feed.next();
+      dataOf(await graphql(stack.gatewayUrl, 'mutation { signOut }', { as: owner }));
+      const closed = await feed.closed;
+      assert.equal(closed.code, 4403);
+    } finally {
+      await feed.dispose();
+    }
   });
 
   it('refuses a viewer, a caller without credentials and a foreign browser origin', async () => {
     const owner = await createWorkspace(stack, 'Refusing AG');
     const viewer = await addMember(stack, owner, 'VIEWER');
     const refused = subscribe(stack.gatewayUrl, viewer, 'subscription { auditEvents { sequence } }');
-    await assert.rejects(refused.next(), (error: { errors?: unknown }) => {
-      const list = error.errors as { extensions?: { code?: string; permission?: string } }[];
-      return list[0]?.extensions?.code === 'FORBIDDEN' && list[0]?.extensions?.permission === 'audit.read';
-    });
-    await refused.dispose();
+    try {
+      await assert.rejects(refused.next(), (error: { errors?: unknown }) => {
+        const list = error.errors as { extensions?: { code?: string; permission?: string } }[];
+        return list[0]?.extensions?.code === 'FORBIDDEN' && list[0]?.extensions?.permission === 'audit.read';
+      });
+    } finally {
+      await refused.dispose();
+    }
+
+    // Sent by HTTP, a subscription is answered with where to send it.
+    const overHttp = await graphql(stack.gatewayUrl, 'subscription { auditEvents { sequence } }', { as: owner });
+    assert.equal(errorCode(overHttp), 'BAD_REQUEST');
+    assert.match(overHttp.body.errors?.[0]?.message ?? '', /graphql-transport-ws/);
 
     const anonymous = subscribe(stack.gatewayUrl, {}, 'subscription { auditEvents { sequence } }');
-    assert.equal((await anonymous.closed).code, 4403);
-    await anonymous.dispose();
+    try {
+      assert.equal((await anonymous.closed).code, 4403);
+    } finally {
+      await anonymous.dispose();
+    }
 
     const status = await new Promise<number>((resolve) => {
       const socket = new WebSocket(wsUrl, 'graphql-transport-ws', {
         headers: { origin: 'https://evil.example', cookie: owner.cookie },
       });
-      socket.on('unexpected-response', (_, response) => resolve(response.statusCode ?? 0));
-      socket.on('open', () => resolve(101));
+      socket.on('unexpected-response', (request, response) => {
+        resolve(response.statusCode ?? 0);
+        request.destroy();
+      });
+      socket.on('error', () => undefined);
+      socket.on('open', () => {
+        resolve(101);
+        socket.close();
+      });
     });
     assert.equal(status, 403);
   });

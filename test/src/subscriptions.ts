@@ -57,8 +57,9 @@ export function subscribe<Data = Record<string, unknown>>(
   let ended: Error | undefined;
   const end = (error: unknown) => {
     // graphql-ws reports GraphQL errors as an array: kept on the Error for tests to read.
-    ended = error instanceof Error ? error : Object.assign(new Error('subscription failed'), { errors: error });
-    for (const waiter of waiting.splice(0)) waiter.reject(error);
+    const failure = error instanceof Error ? error : Object.assign(new Error('subscription failed'), { errors: error });
+    ended = failure;
+    for (const waiter of waiting.splice(0)) waiter.reject(failure);
   };
   client.subscribe<Data>(
     { query, variables },

@@ -4,21 +4,23 @@ import { isoCBOR } from '@simplewebauthn/server/helpers';
 
 // For tests only: the relying party the passkey tests configure.
 export const testRelyingParty = { rpId: 'numezis.test', origin: 'https://app.numezis.test' } as const;
-const { rpId, origin } = testRelyingParty;
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
 const sha256 = (data: Uint8Array | string) => createHash('sha256').update(data).digest();
 
 /**
  * A software authenticator (ES256, "none" attestation), enough to drive the real verification code
  * with responses a browser would send, including ones a browser would not (no UV, a stale counter).
+ * End-to-end tests use it too, with the relying party of the stack they talk to.
  */
 export class SoftAuthenticator {
   readonly credentialId = randomBytes(16);
+  readonly relyingParty: { readonly rpId: string; readonly origin: string };
   readonly #privateKey: KeyObject;
   readonly #cosePublicKey: Uint8Array;
   counter = 0;
 
-  constructor() {
+  constructor(relyingParty: { readonly rpId: string; readonly origin: string } = testRelyingParty) {
+    this.relyingParty = relyingParty;
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     this.#privateKey = privateKey;
     const jwk = publicKey.export({ format: 'jwk' });
@@ -36,7 +38,7 @@ export class SoftAuthenticator {
   #authData(flags: number, attested: boolean): Buffer {
     const counter = Buffer.alloc(4);
     counter.writeUInt32BE(this.counter);
-    const parts = [sha256(rpId), Buffer.from([flags]), counter];
+    const parts = [sha256(this.relyingParty.rpId), Buffer.from([flags]), counter];
     if (attested) {
       const length = Buffer.alloc(2);
       length.writeUInt16BE(this.credentialId.length);
@@ -47,7 +49,11 @@ export class SoftAuthenticator {
 
   create(optionsJson: string, options: { origin?: string; userVerified?: boolean } = {}): string {
     const { challenge } = JSON.parse(optionsJson) as { challenge: string };
-    const clientData = JSON.stringify({ type: 'webauthn.create', challenge, origin: options.origin ?? origin });
+    const clientData = JSON.stringify({
+      type: 'webauthn.create',
+      challenge,
+      origin: options.origin ?? this.relyingParty.origin,
+    });
     const attestationObject = isoCBOR.encode(
       new Map<string, string | Map<string, string> | Uint8Array>([
         ['fmt', 'none'],
@@ -59,7 +65,11 @@ export class SoftAuthenticator {
       id: b64(this.credentialId),
       rawId: b64(this.credentialId),
       type: 'public-key',
-      response: { clientDataJSON: b64(Buffer.from(clientData)), attestationObject: b64(attestationObject) },
+      response: {
+        clientDataJSON: b64(Buffer.from(clientData)),
+        attestationObject: b64(attestationObject),
+        transports: ['internal'],
+      },
       clientExtensionResults: {},
     });
   }
@@ -67,7 +77,9 @@ export class SoftAuthenticator {
   get(optionsJson: string, options: { userVerified?: boolean; countUp?: boolean } = {}): string {
     const { challenge } = JSON.parse(optionsJson) as { challenge: string };
     if (options.countUp ?? true) this.counter += 1;
-    const clientData = Buffer.from(JSON.stringify({ type: 'webauthn.get', challenge, origin }));
+    const clientData = Buffer.from(
+      JSON.stringify({ type: 'webauthn.get', challenge, origin: this.relyingParty.origin }),
+    );
     const authData = this.#authData((options.userVerified ?? true) ? 0x05 : 0x01, false);
     const signature = sign('sha256', Buffer.concat([authData, sha256(clientData)]), this.#privateKey);
     return JSON.stringify({

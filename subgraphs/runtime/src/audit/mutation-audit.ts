@@ -37,7 +37,9 @@ interface MutationAudit {
   committed: boolean;
 }
 
-const current = new AsyncLocalStorage<MutationAudit>();
+// The benchmark's scope without an audit trail (`withoutAuditTrail`): auditChange writes nothing there.
+const unrecorded = Symbol('unrecorded');
+const current = new AsyncLocalStorage<MutationAudit | typeof unrecorded>();
 
 function eventOf(
   audit: Omit<MutationAudit, 'committed'>,
@@ -71,11 +73,21 @@ function eventOf(
 export async function auditChange(tx: Tx, change: AuditChange): Promise<void> {
   const audit = current.getStore();
   if (audit === undefined) throw new Error('auditChange called outside an audited mutation');
+  if (audit === unrecorded) return;
   if (audit.committed) throw new Error(`${audit.spec.action} recorded its change twice`);
   await appendToOutbox(tx, audit.service, eventOf(audit, change, 'success', null));
   afterCommit(tx, () => {
     audit.committed = true;
   });
+}
+
+/**
+ * For the benchmark only (`BenchmarkSeams.recordAudit: false`): runs a mutation's resolver in a
+ * scope where `auditChange` writes nothing, to measure what the audit outbox costs. Outside both
+ * this scope and an audited mutation, `auditChange` still fails.
+ */
+export function withoutAuditTrail<T>(work: () => T): T {
+  return current.run(unrecorded, work);
 }
 
 /**

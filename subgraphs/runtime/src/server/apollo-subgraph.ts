@@ -8,12 +8,13 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { readFile } from 'node:fs/promises';
-import { parse } from 'graphql';
-import type { DocumentNode } from 'graphql';
+import { MapperKind, mapSchema } from '@graphql-tools/utils';
+import { defaultFieldResolver, parse } from 'graphql';
+import type { DocumentNode, GraphQLFieldResolver, GraphQLSchema } from 'graphql';
 import type { ForwardedContext } from '../context/signed-context.ts';
 import type { Clock } from '../clock.ts';
 import type { DataAccess } from '../db/data-access.ts';
-import { auditDeniedReads, auditMutationsTransformer } from '../audit/mutation-audit.ts';
+import { auditDeniedReads, auditMutationsTransformer, withoutAuditTrail } from '../audit/mutation-audit.ts';
 import { withAccessDirectives } from '@numezis/schema';
 import { createAccessDenials } from '../security/access-denials.ts';
 import { accessDirectivesTransformer } from './access-directives.ts';
@@ -42,6 +43,8 @@ export async function mountApolloSubgraph<Context extends SubgraphContext>(
     /** Where the mutations' audit events are written (the service's outbox) and their clock. */
     dataAccess: DataAccess;
     clock: Clock;
+    /** The benchmark's seam (`BenchmarkSeams.recordAudit`); never set otherwise. */
+    recordAudit?: false;
   },
 ): Promise<void> {
   const audit = { service: options.name, dataAccess: options.dataAccess, clock: options.clock, log: app.log };
@@ -49,7 +52,8 @@ export async function mountApolloSubgraph<Context extends SubgraphContext>(
     createAccessDenials(app.log, options.name, auditDeniedReads(audit)),
   );
   // The audit wrapper goes outside the access checks, so a refused mutation is recorded as well.
-  const recordMutations = auditMutationsTransformer(audit);
+  const recordMutations =
+    options.recordAudit === false ? benchmarkUnrecordedMutations : auditMutationsTransformer(audit);
   const server = new ApolloServer<Context>({
     schema: recordMutations(
       enforceAccess(
@@ -76,6 +80,23 @@ export async function mountApolloSubgraph<Context extends SubgraphContext>(
     method: ['POST'],
     context: async (request: FastifyRequest, reply: FastifyReply) =>
       options.context(forwardedContextOf(request), { request, reply }),
+  });
+}
+
+/**
+ * The benchmark's "audit off" (`BenchmarkSeams.recordAudit: false`): the same mutations without the
+ * audit wrapper, each in a scope where the resolver's `auditChange` writes nothing. auditChange
+ * would fail outside any scope, so the resolvers run unchanged.
+ */
+function benchmarkUnrecordedMutations(schema: GraphQLSchema): GraphQLSchema {
+  return mapSchema(schema, {
+    [MapperKind.MUTATION_ROOT_FIELD]: (field) => {
+      const resolve: GraphQLFieldResolver<unknown, unknown> = field.resolve ?? defaultFieldResolver;
+      return {
+        ...field,
+        resolve: (source, args, context, info) => withoutAuditTrail(() => resolve(source, args, context, info)),
+      };
+    },
   });
 }
 
@@ -125,6 +146,7 @@ export function defineApolloSubgraph<Context extends SubgraphContext, Prepared =
         metrics: dependencies.metrics,
         dataAccess: dependencies.dataAccess,
         clock: dependencies.config.clock,
+        ...(dependencies.benchmarkSeams?.recordAudit === false ? { recordAudit: false as const } : {}),
       });
       options.routes?.(app, dependencies);
     },

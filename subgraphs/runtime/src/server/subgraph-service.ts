@@ -32,6 +32,19 @@ export interface SubgraphDependencies {
   readonly encryption: ServiceEncryption;
   /** Served at /metrics; GraphQL servers add their operations with `graphqlMetricsPlugin`. */
   readonly metrics: ServiceMetrics;
+  /** Set only by the benchmark (see `BenchmarkSeams`); Apollo subgraphs honour `recordAudit`. */
+  readonly benchmarkSeams?: Pick<BenchmarkSeams, 'recordAudit'>;
+}
+
+/**
+ * For the benchmark only: measures what encryption and the audit outbox cost; never set by a
+ * service's main. No setting or environment variable reaches it: `runSubgraph` never passes one.
+ */
+export interface BenchmarkSeams {
+  /** Replaces the field cipher the service's resolvers and loaders get (a plaintext stand-in). */
+  readonly fieldCipher?: (real: FieldCipher) => FieldCipher;
+  /** false: mutations run without the audit wrapper, and their `auditChange` writes nothing. */
+  readonly recordAudit?: false;
 }
 
 export interface ServiceEncryption {
@@ -75,6 +88,7 @@ export async function createSubgraphService(
   definition: SubgraphDefinition,
   config: SubgraphConfig,
   hooks: DatabaseHooks = {},
+  seams: BenchmarkSeams = {},
 ): Promise<SubgraphService> {
   const stopReporting = configureErrorReporting({
     dsn: config.sentryDsn,
@@ -113,8 +127,15 @@ export async function createSubgraphService(
       clock: config.clock,
       cacheTtlMs: config.encryption.dekCacheTtlMs,
     });
-    const encryption = { kms, keyring, fields: createFieldCipher(keyring) };
-    await definition.mountGraphQL(app, { config, dataAccess, encryption, metrics });
+    const fields = createFieldCipher(keyring);
+    const encryption = { kms, keyring, fields: seams.fieldCipher?.(fields) ?? fields };
+    await definition.mountGraphQL(app, {
+      config,
+      dataAccess,
+      encryption,
+      metrics,
+      ...(seams.recordAudit === false ? { benchmarkSeams: { recordAudit: false } } : {}),
+    });
     const { url, token, relayIntervalMs } = config.auditIngest;
     const relay =
       definition.auditOutbox === true && url !== null && token !== null
