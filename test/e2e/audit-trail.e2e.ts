@@ -4,10 +4,11 @@ import WebSocket from 'ws';
 import { awaitAuditEvents, eventsOfRequest } from '../src/audit-trail.ts';
 import type { AuditEventData } from '../src/audit-trail.ts';
 import { dataOf, errorCode, graphql } from '../src/client.ts';
-import { addMember, createAccount, createWorkspace } from '../src/fixtures.ts';
+import { addMember, createAccount, createApiKey, createWorkspace } from '../src/fixtures.ts';
 import type { Workspace } from '../src/fixtures.ts';
 import { sharedStack } from '../src/shared-stack.ts';
 import { subscribe } from '../src/subscriptions.ts';
+import { trustedDocumentBody } from '../src/trusted-documents.ts';
 
 const stack = sharedStack();
 const wsUrl = stack.gatewayUrl.replace(/^http/, 'ws');
@@ -261,6 +262,34 @@ describe('audit export subscription over graphql-ws', () => {
       });
     });
     assert.equal(status, 403);
+  });
+
+  it("streams a partner's feed to an API key with the trusted document only, and closes it when the key is revoked", async () => {
+    const owner = await createWorkspace(stack, 'Partner Feed AG');
+    const { secret, id, admin } = await createApiKey(stack, owner, 'MANAGER');
+    const untrusted = subscribe(stack.gatewayUrl, { apiKey: secret }, 'subscription { auditEvents { sequence } }');
+    try {
+      await assert.rejects(untrusted.next(), (error: { errors?: { extensions?: { code?: string } }[] }) => {
+        return error.errors?.[0]?.extensions?.code === 'PERSISTED_QUERY_REQUIRED';
+      });
+    } finally {
+      await untrusted.dispose();
+    }
+    const feed = subscribe<{ auditEvents: AuditEventData }>(
+      stack.gatewayUrl,
+      { apiKey: secret },
+      trustedDocumentBody('AuditEventsFeed'),
+      { afterSequence: 0 },
+    );
+    try {
+      const first = await feed.next();
+      assert.equal(first.data?.auditEvents.sequence, 1);
+      assert.equal(first.data?.auditEvents.action, 'workspace.created');
+      dataOf(await graphql(stack.gatewayUrl, `mutation { revokeApiKey(id: "${id}") }`, { as: admin }));
+      assert.equal((await feed.closed).code, 4403);
+    } finally {
+      await feed.dispose();
+    }
   });
 
   it('answers protocol errors with the protocol close codes', async () => {

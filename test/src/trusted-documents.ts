@@ -13,6 +13,13 @@ export function trustedDocumentId(name: string): string {
   return operation.id;
 }
 
+/** The text of a trusted document, as a partner's graphql-ws client sends it (the protocol needs the query). */
+export function trustedDocumentBody(name: string): string {
+  const operation = manifest.operations.find((candidate) => candidate.name === name);
+  if (operation === undefined) throw new Error(`no trusted document named ${name}`);
+  return operation.body;
+}
+
 /** Runs a trusted document by id, as a partner integration does. */
 export function runTrustedDocument<Data = Record<string, unknown>>(
   url: string,
