@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { GraphQLError, Kind, OperationTypeNode, parse, specifiedRules, validate } from 'graphql';
 import type { DocumentNode, ExecutionArgs, GraphQLSchema, OperationDefinitionNode, ValidationRule } from 'graphql';
@@ -110,7 +109,7 @@ export function registerSubscriptionServer(
     );
   });
 
-  const refuse = (connection: Connection, context: ForwardedContext, code: string, subject: string, detail?: string) =>
+  const refuse = (context: ForwardedContext, code: string, subject: string, detail?: string) =>
     options.audit.record({ context, code, subject, ...(detail === undefined ? {} : { detail }) });
 
   const server = useServer<Record<string, unknown> | undefined, { readonly socket: WebSocket }>(
@@ -135,11 +134,11 @@ export function registerSubscriptionServer(
           context = await options.authenticate(request);
         } catch (error) {
           const code = error instanceof GraphQLError ? String(error.extensions.code) : ErrorCode.UNAUTHENTICATED;
-          refuse(connection, basics, code, 'Subscription.connection');
+          refuse(basics, code, 'Subscription.connection');
           return false;
         }
         if (context.forwarded.actor.kind === 'anonymous') {
-          refuse(connection, context.forwarded, ErrorCode.UNAUTHENTICATED, 'Subscription.connection');
+          refuse(context.forwarded, ErrorCode.UNAUTHENTICATED, 'Subscription.connection');
           return false;
         }
         connection.context = context;
@@ -171,13 +170,13 @@ export function registerSubscriptionServer(
         const hash = (payload.extensions?.persistedQuery as { sha256Hash?: unknown } | undefined)?.sha256Hash;
         const trusted = typeof hash === 'string' ? options.trustedDocuments.get(hash) : undefined;
         if (typeof hash === 'string' && trusted === undefined) {
-          refuse(connection, forwarded, 'FORBIDDEN', 'Operation.document', ErrorCode.PERSISTED_QUERY_NOT_FOUND);
+          refuse(forwarded, 'FORBIDDEN', 'Operation.document', ErrorCode.PERSISTED_QUERY_NOT_FOUND);
           return [clientError(ErrorCode.PERSISTED_QUERY_NOT_FOUND, 'No trusted document has this id')];
         }
         const query = trusted?.body ?? payload.query;
         const isTrusted = trusted !== undefined || options.trustedDocuments.has(sha256(query));
         if (!isTrusted && (options.trustedDocumentsOnly || forwarded.actor.kind === 'apiKey')) {
-          refuse(connection, forwarded, 'FORBIDDEN', 'Operation.document', ErrorCode.PERSISTED_QUERY_REQUIRED);
+          refuse(forwarded, 'FORBIDDEN', 'Operation.document', ErrorCode.PERSISTED_QUERY_REQUIRED);
           return [
             clientError(
               ErrorCode.PERSISTED_QUERY_REQUIRED,
@@ -194,8 +193,7 @@ export function registerSubscriptionServer(
         const errors = validate(schema, document, [...specifiedRules, ...options.validationRules]);
         if (errors.length > 0) {
           const limit = errors.find((error) => String(error.extensions.code) === ErrorCode.OPERATION_LIMIT_EXCEEDED);
-          if (limit !== undefined)
-            refuse(connection, forwarded, ErrorCode.OPERATION_LIMIT_EXCEEDED, 'Operation.document');
+          if (limit !== undefined) refuse(forwarded, ErrorCode.OPERATION_LIMIT_EXCEEDED, 'Operation.document');
           return errors.map((error) =>
             error.extensions.code === undefined
               ? new GraphQLError(error.message, { extensions: { code: ErrorCode.GRAPHQL_VALIDATION_FAILED } })
@@ -227,13 +225,7 @@ export function registerSubscriptionServer(
         const policies: Readonly<Record<string, FieldPolicy>> = fieldPolicy;
         const denial = checkFieldAccess(policies[coordinate], coordinate, forwarded);
         if (denial !== null) {
-          refuse(
-            connection,
-            forwarded,
-            denial.code,
-            coordinate,
-            denial.extensions.permission ?? denial.extensions.reason,
-          );
+          refuse(forwarded, denial.code, coordinate, denial.extensions.permission ?? denial.extensions.reason);
           return [clientError(denial.code, denial.message, denial.extensions)];
         }
         const url = options.subgraphUrls.get(subgraph);
