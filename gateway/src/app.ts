@@ -28,7 +28,12 @@ import { edgeAuditPlugin, recordingRefusals } from './audit/edge-audit-plugin.ts
 import type { GatewayConfig } from './config.ts';
 import { registerSubscriptionServer } from './subscriptions/subscription-server.ts';
 import { registerDocumentTransfers } from './document-transfers.ts';
-import { limitFormatError, operationLimitsRule, registerDocumentSizeLimit } from './edge/operation-limits.ts';
+import {
+  limitFormatError,
+  operationLimitsRule,
+  registerBodyLimit,
+  registerDocumentSizeLimit,
+} from './edge/operation-limits.ts';
 import {
   enforceTrustedDocuments,
   loadTrustedDocuments,
@@ -184,6 +189,7 @@ async function buildGateway(
 
   const limitFormatted = limitFormatError(!production);
   const maskFormatted = maskingFormatError(app.log);
+  registerBodyLimit(app, config.bodyLimitBytes);
   registerDocumentSizeLimit(app, config.limits, !production);
   const server = new ApolloServer<GatewayContext>({
     // Without authentication (development only, refused in production) there is no AccessMode to

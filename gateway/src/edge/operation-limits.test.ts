@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { buildSchema, parse, validate } from 'graphql';
 import { generateContextKeyPair } from '@numezis/runtime';
@@ -126,6 +128,31 @@ describe('operation limits at the gateway', () => {
     const padding = `# ${'x'.repeat(33 * 1024)}\n`;
     await refused(`${padding}{ product { name } }`, 'size', 413);
   });
+
+  it(
+    'answers an oversized body with 413 and reads the rest, so a client still sending gets the answer',
+    { timeout: 15_000 },
+    async () => {
+      const address = await gateway.app.listen({ host: '127.0.0.1', port: 0 });
+      const body = Buffer.from(JSON.stringify({ query: `{ topProducts { name } } # ${'x'.repeat(4 * 1024 * 1024)}` }));
+      const request = httpRequest(`${address}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': body.length },
+      });
+      const failed = new Promise<Error>((resolve) => request.on('error', resolve));
+      // The answer comes from the announced length, before the body: the client is still sending then.
+      request.write(body.subarray(0, 64 * 1024));
+      const response = await new Promise<IncomingMessage>((resolve) => request.on('response', resolve));
+      const chunks: Buffer[] = [];
+      for await (const chunk of response) chunks.push(chunk as Buffer);
+      assert.equal(response.statusCode, 413);
+      assert.match(Buffer.concat(chunks).toString(), /"PAYLOAD_TOO_LARGE"/);
+      // The rest still goes out: the gateway reads and drops it rather than resetting the connection.
+      const sent = new Promise<void>((resolve) => request.end(body.subarray(64 * 1024), resolve));
+      const outcome = await Promise.race([sent.then(() => 'sent'), failed.then((error) => error.message)]);
+      assert.equal(outcome, 'sent');
+    },
+  );
 
   it('refuses batched requests and never loops on a fragment cycle', async () => {
     const before = graph.subgraphRequests();

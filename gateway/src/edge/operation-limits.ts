@@ -205,3 +205,19 @@ export function registerDocumentSizeLimit(app: FastifyInstance, limits: Operatio
       .send(errorBody(ErrorCode.OPERATION_LIMIT_EXCEEDED, error.message, request.id, { limit: 'size' }));
   });
 }
+
+/**
+ * A `/graphql` body announced larger than the limit is refused with 413 before it is parsed, and the
+ * rest of it is read and dropped rather than left in the socket: Fastify's own refusal closes the
+ * connection with the body unread, which resets it under a client still sending, so the client
+ * sees a broken pipe instead of the answer. The request timeout bounds how long a sender may go on.
+ */
+export function registerBodyLimit(app: FastifyInstance, bodyLimitBytes: number): void {
+  app.addHook('onRequest', async (request, reply) => {
+    if (request.routeOptions.url !== '/graphql') return;
+    const declared = Number(request.headers['content-length'] ?? Number.NaN);
+    if (!(declared > bodyLimitBytes)) return;
+    request.raw.resume();
+    return reply.status(413).send(errorBody(ErrorCode.PAYLOAD_TOO_LARGE, 'Request body is too large', request.id));
+  });
+}
