@@ -106,6 +106,10 @@ export function gatewaysUnderTest(settings: GatewaySettings): GatewayUnderTest[]
         REDIS_URL: settings.redisUrl,
         // Metrics stay on in production behind their token.
         METRICS_TOKEN: 'bench-metrics-token-0123456789abcdef',
+        // The audit plugin is on; no audit subgraph listens there, and the bench's requests are
+        // all allowed, so it records nothing (a refusal would wait in its buffer).
+        AUDIT_INGEST_URL: 'http://127.0.0.1:9/internal/audit/events',
+        AUDIT_INGEST_TOKEN: 'bench-audit-ingest-token-0123456789abcdef',
       },
       signsContext: true,
       // A partner's API key, which may run trusted documents only: the operation goes by id.
