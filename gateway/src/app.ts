@@ -3,6 +3,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastify';
 import fastifyCors from '@fastify/cors';
+import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyInstance } from 'fastify';
 import type { SharedState, SigningKey } from '@numezis/runtime';
 import {
@@ -262,6 +263,8 @@ async function buildGateway(
       return context;
     },
   });
+  // Fastify's own rule for request.ip, so a subscriber is counted and recorded by the same address.
+  const trustedProxy = config.trustProxy.length === 0 ? null : proxyAddr.compile([...config.trustProxy]);
   const closeSubscriptions =
     config.authMode === 'off'
       ? async () => undefined
@@ -277,6 +280,8 @@ async function buildGateway(
               resolveApiKey,
               rateLimiter,
             }),
+          clientIp: (request) =>
+            trustedProxy === null ? (request.socket.remoteAddress ?? 'unknown') : proxyAddr(request, trustedProxy),
           subgraphUrls: urls,
           corsOrigins: config.corsOrigins,
           trustedDocuments,

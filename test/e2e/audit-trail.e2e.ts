@@ -225,7 +225,11 @@ describe('audit export subscription over graphql-ws', () => {
   it('refuses a viewer, a caller without credentials and a foreign browser origin', async () => {
     const owner = await createWorkspace(stack, 'Refusing AG');
     const viewer = await addMember(stack, owner, 'VIEWER');
-    const refused = subscribe(stack.gatewayUrl, viewer, 'subscription { auditEvents { sequence } }');
+    const refused = subscribe(
+      stack.gatewayUrl,
+      { ...viewer, headers: { 'x-forwarded-for': '203.0.113.77', 'user-agent': 'feed-client/2.0' } },
+      'subscription { auditEvents { sequence } }',
+    );
     try {
       await assert.rejects(refused.next(), (error: { errors?: unknown }) => {
         const list = error.errors as { extensions?: { code?: string; permission?: string } }[];
@@ -234,6 +238,14 @@ describe('audit export subscription over graphql-ws', () => {
     } finally {
       await refused.dispose();
     }
+    // Recorded with the client's address as the trusted proxy gave it, as on the HTTP path.
+    const [refusal] = (
+      await awaitAuditEvents(stack.gatewayUrl, owner, (seen) => seen.some((event) => event.ip === '203.0.113.77'))
+    ).filter((event) => event.ip === '203.0.113.77');
+    assert.deepEqual(
+      [refusal?.action, refusal?.outcome, refusal?.performedBy.id, refusal?.userAgent],
+      ['gateway.operation_refused', 'DENIED', viewer.userId, 'feed-client/2.0'],
+    );
 
     // Sent by HTTP, a subscription is answered with where to send it.
     const overHttp = await graphql(stack.gatewayUrl, 'subscription { auditEvents { sequence } }', { as: owner });

@@ -10,6 +10,8 @@ export interface SubscriptionCaller {
   /** Sent in connection_init, as a partner's client would. */
   readonly apiKey?: string;
   readonly origin?: string;
+  /** More upgrade request headers (user-agent, x-forwarded-for). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface Subscription<Data> {
@@ -27,7 +29,7 @@ export function subscribe<Data = Record<string, unknown>>(
   query: string,
   variables: Record<string, unknown> = {},
 ): Subscription<Data> {
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...caller.headers };
   if (caller.cookie !== undefined) headers.cookie = caller.cookie;
   if (caller.workspaceId !== undefined) headers['x-numezis-workspace'] = caller.workspaceId;
   if (caller.origin !== undefined) headers.origin = caller.origin;

@@ -28,6 +28,8 @@ export interface SubscriptionServerOptions {
   readonly maxTokens: number;
   /** The same authentication as the HTTP path, from the upgrade request's headers. */
   readonly authenticate: (request: { id: string; ip: string; headers: IncomingHttpHeaders }) => Promise<GatewayContext>;
+  /** The client's address as the HTTP path sees it: through the trusted proxies, if any. */
+  readonly clientIp: (request: IncomingMessage) => string;
   readonly subgraphUrls: ReadonlyMap<string, string>;
   readonly corsOrigins: readonly string[];
   readonly trustedDocuments: TrustedDocuments;
@@ -96,7 +98,7 @@ export function registerSubscriptionServer(
     // Cross-site WebSocket hijacking: a browser page of another origin would ride on the cookie.
     if (origin !== undefined && !options.corsOrigins.includes(origin)) return rejectUpgrade(socket, 403, 'Forbidden');
     if (wss.clients.size >= options.maxConnections) return rejectUpgrade(socket, 503, 'Service Unavailable');
-    const ip = request.socket.remoteAddress ?? 'unknown';
+    const ip = options.clientIp(request);
     options.rateLimiter.exceeded('ip', ip).then(
       (over) => {
         if (over !== null) return rejectUpgrade(socket, 429, 'Too Many Requests');

@@ -44,8 +44,11 @@ export interface RunningStack {
    * a request before its log line for it has crossed the pipe. Rejects after `timeoutMs`.
    */
   waitForLog(service: ServiceName, matches: (line: string) => boolean, timeoutMs?: number): Promise<string>;
-  /** Stops a service gracefully (SIGTERM) and resolves with its exit code (0 when it stopped cleanly). */
-  stop(service: ServiceName): Promise<number | null>;
+  /**
+   * Stops a service gracefully (SIGTERM) and resolves with its exit code (0 when it stopped cleanly);
+   * with SIGKILL it dies as in a crash, with requests and transactions in flight.
+   */
+  stop(service: ServiceName, signal?: 'SIGTERM' | 'SIGKILL'): Promise<number | null>;
   /**
    * Starts a stopped service again and waits until it is ready; `env` adds to its settings (a test
    * that moves the clocks with NUMEZIS_CLOCK_OFFSET_MS, say).
@@ -153,13 +156,13 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     ready = true;
   };
 
-  const stop = async (service: ServiceName): Promise<number | null> => {
+  const stop = async (service: ServiceName, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<number | null> => {
     const child = processes.get(service);
     processes.delete(service);
     if (child === undefined) return null;
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
     const exited = once(child, 'exit') as Promise<[number | null]>;
-    child.kill('SIGTERM');
+    child.kill(signal);
     const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
     const [code] = await exited;
     clearTimeout(timer);
@@ -168,7 +171,7 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   const close = async () => {
     await stop('gateway');
-    await Promise.all(subgraphNames.map(stop));
+    await Promise.all(subgraphNames.map((service) => stop(service)));
   };
   // Last resort if the launcher itself dies: leave no service behind holding its port.
   const killAll = () => {
