@@ -37,5 +37,24 @@ export default tseslint.config(
       '@typescript-eslint/no-unsafe-assignment': 'off',
     },
   },
+  {
+    // The runtime's index loads the database layer (drizzle, PGlite, pg) and the KMS client, which
+    // the gateway never uses: each module is imported by its own path instead.
+    files: ['gateway/src/**/*.ts'],
+    ignores: ['**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@numezis/runtime',
+              message: "Import the module itself ('@numezis/runtime/errors', ...): the index loads the database layer.",
+            },
+          ],
+        },
+      ],
+    },
+  },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
 );

@@ -5,23 +5,17 @@ import fastifyApollo, { fastifyApolloDrainPlugin } from '@as-integrations/fastif
 import fastifyCors from '@fastify/cors';
 import proxyAddr from '@fastify/proxy-addr';
 import type { FastifyInstance } from 'fastify';
-import type { SharedState, SigningKey } from '@numezis/runtime';
-import {
-  createAccessDenials,
-  createContextSigner,
-  createHttpServer,
-  configureErrorReporting,
-  createServiceMetrics,
-  memoryState,
-  openRedisState,
-  graphqlMetricsPlugin,
-  httpAuditSender,
-  registerMetrics,
-  maskingFormatError,
-  registerHealthRoutes,
-  requestIdPlugin,
-  StartupError,
-} from '@numezis/runtime';
+import type { SigningKey } from '@numezis/runtime/context/signed-context';
+import type { SharedState } from '@numezis/runtime/shared-state/shared-state';
+import { httpAuditSender } from '@numezis/runtime/audit/audit-sender';
+import { createContextSigner } from '@numezis/runtime/context/signed-context';
+import { configureErrorReporting } from '@numezis/runtime/observability/error-reporting';
+import { createServiceMetrics, graphqlMetricsPlugin, registerMetrics } from '@numezis/runtime/observability/metrics';
+import { createAccessDenials } from '@numezis/runtime/security/access-denials';
+import { maskingFormatError, requestIdPlugin } from '@numezis/runtime/server/graphql-errors';
+import { createHttpServer, registerHealthRoutes } from '@numezis/runtime/server/http';
+import { StartupError } from '@numezis/runtime/server/run';
+import { memoryState, openRedisState } from '@numezis/runtime/shared-state/shared-state';
 import type { GraphQLSchema } from 'graphql';
 import { createEdgeAudit } from './audit/edge-audit.ts';
 import type { EdgeAudit } from './audit/edge-audit.ts';

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ConfigError, generateContextKeyPair } from '@numezis/runtime';
+import { ConfigError } from '@numezis/runtime/config/reader';
+import { generateContextKeyPair } from '@numezis/runtime/context/signed-context';
 import { readGatewayConfig } from './config.ts';
 
 const base = { CONTEXT_SIGNING_KEY: generateContextKeyPair('k1').signingKey };

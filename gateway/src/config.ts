@@ -1,6 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { createConfigReader, parseSigningKey, readAuditIngestSettings, readCommonConfig } from '@numezis/runtime';
-import type { AuditIngestSettings, CommonConfig, Env, SigningKey } from '@numezis/runtime';
+import { readAuditIngestSettings } from '@numezis/runtime/config/audit-ingest';
+import { readCommonConfig } from '@numezis/runtime/config/common';
+import { createConfigReader } from '@numezis/runtime/config/reader';
+import { parseSigningKey } from '@numezis/runtime/context/signed-context';
+import type { AuditIngestSettings } from '@numezis/runtime/config/audit-ingest';
+import type { CommonConfig } from '@numezis/runtime/config/common';
+import type { Env } from '@numezis/runtime/config/reader';
+import type { SigningKey } from '@numezis/runtime/context/signed-context';
 import { defaultOperationLimits } from './edge/operation-limits.ts';
 import type { OperationLimits } from './edge/operation-limits.ts';
 import { defaultRateLimits } from './edge/rate-limits.ts';

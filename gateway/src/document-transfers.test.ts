@@ -4,20 +4,21 @@ import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
+import { systemClock } from '@numezis/runtime/clock';
 import {
   anonymousContext,
   contextHeader,
   createContextSigner,
   createContextVerifier,
-  createHttpServer,
   generateContextKeyPair,
   parseSigningKey,
   parseVerifyKeys,
   requestTokenCache,
-  rolePermissions,
-  systemClock,
-} from '@numezis/runtime';
-import type { ForwardedContext, Role } from '@numezis/runtime';
+} from '@numezis/runtime/context/signed-context';
+import { rolePermissions } from '@numezis/runtime/policy/roles';
+import { createHttpServer } from '@numezis/runtime/server/http';
+import type { ForwardedContext } from '@numezis/runtime/context/signed-context';
+import type { Role } from '@numezis/runtime/policy/roles';
 import { registerDocumentTransfers } from './document-transfers.ts';
 import type { GatewayContext } from './request-context.ts';
 

@@ -2,16 +2,14 @@ import { PassThrough } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
 import { Agent, request as forward } from 'undici';
-import {
-  checkFieldAccess,
-  contextHeader,
-  createAccessDenials,
-  ErrorCode,
-  errorBody,
-  fieldPolicy,
-  isUuid,
-} from '@numezis/runtime';
-import type { AccessDenials, ErrorCode as ErrorCodeType, WorkspaceOperation } from '@numezis/runtime';
+import { contextHeader, isUuid } from '@numezis/runtime/context/signed-context';
+import { errorBody, ErrorCode } from '@numezis/runtime/errors';
+import { checkFieldAccess } from '@numezis/runtime/policy/field-access';
+import { fieldPolicy } from '@numezis/runtime/policy/operations';
+import { createAccessDenials } from '@numezis/runtime/security/access-denials';
+import type { ErrorCode as ErrorCodeType } from '@numezis/runtime/errors';
+import type { WorkspaceOperation } from '@numezis/runtime/policy/operations';
+import type { AccessDenials } from '@numezis/runtime/security/access-denials';
 import type { GatewayContext } from './request-context.ts';
 import { clearSessionCookie } from './session-cookie.ts';
 

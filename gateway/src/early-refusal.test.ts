@@ -4,8 +4,10 @@ import { describe, it } from 'node:test';
 import { buildSchema, execute, getOperationAST, parse, print, validate } from 'graphql';
 import type { ExecutionResult, OperationDefinitionNode } from 'graphql';
 import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
-import { checkFieldAccess, denialError } from '@numezis/runtime';
-import type { AccessDenials, DeniedAttempt, ForwardedContext } from '@numezis/runtime';
+import { checkFieldAccess } from '@numezis/runtime/policy/field-access';
+import { denialError } from '@numezis/runtime/tenant';
+import type { ForwardedContext } from '@numezis/runtime/context/signed-context';
+import type { AccessDenials, DeniedAttempt } from '@numezis/runtime/security/access-denials';
 import { collectRootFields, mergeRefusals, refusalsOf, withEarlyRefusal, withoutRootFields } from './early-refusal.ts';
 import type { PolicyRegistry } from './early-refusal.ts';
 

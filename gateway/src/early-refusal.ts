@@ -22,8 +22,12 @@ import type {
   SelectionSetNode,
 } from 'graphql';
 import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
-import { checkFieldAccess, denialError, fieldPolicy } from '@numezis/runtime';
-import type { AccessDenials, Denial, ForwardedContext } from '@numezis/runtime';
+import { checkFieldAccess } from '@numezis/runtime/policy/field-access';
+import { fieldPolicy } from '@numezis/runtime/policy/operations';
+import { denialError } from '@numezis/runtime/tenant';
+import type { ForwardedContext } from '@numezis/runtime/context/signed-context';
+import type { Denial } from '@numezis/runtime/policy/field-access';
+import type { AccessDenials } from '@numezis/runtime/security/access-denials';
 import { refusingSubscriptionsOverHttp } from './subscriptions/subscriptions-over-http.ts';
 
 type FieldPolicy = NonNullable<Parameters<typeof checkFieldAccess>[0]>;

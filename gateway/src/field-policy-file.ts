@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
-import { isPermission, isRole, StartupError } from '@numezis/runtime';
+import { isPermission, isRole } from '@numezis/runtime/policy/roles';
+import { StartupError } from '@numezis/runtime/server/run';
 import type { FieldPolicy, FieldScope } from '@numezis/schema';
 import type { PolicyRegistry } from './early-refusal.ts';
 

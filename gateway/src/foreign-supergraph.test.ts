@@ -8,7 +8,7 @@ import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { parse } from 'graphql';
-import { generateContextKeyPair } from '@numezis/runtime';
+import { generateContextKeyPair } from '@numezis/runtime/context/signed-context';
 import { createGateway } from './app.ts';
 import type { Gateway } from './app.ts';
 import { readGatewayConfig } from './config.ts';

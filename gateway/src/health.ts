@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Fetcher } from '@apollo/utils.fetcher';
-import { anonymousContext, contextHeader, withTimeout } from '@numezis/runtime';
-import type { ContextSigner } from '@numezis/runtime';
+import { anonymousContext, contextHeader } from '@numezis/runtime/context/signed-context';
+import { withTimeout } from '@numezis/runtime/server/http';
+import type { ContextSigner } from '@numezis/runtime/context/signed-context';
 import type { SubgraphEndpoint } from './supergraph.ts';
 
 const probeTimeoutMs = 2_000;

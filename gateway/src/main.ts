@@ -1,4 +1,4 @@
-import { listen, runService } from '@numezis/runtime';
+import { listen, runService } from '@numezis/runtime/server/run';
 import { createGateway } from './app.ts';
 import { readGatewayConfig } from './config.ts';
 

@@ -1,6 +1,8 @@
 import type { FastifyRequest } from 'fastify';
-import { anonymousContext, clientError, ErrorCode, isUuid, requestTokenCache, tenantIdOf } from '@numezis/runtime';
-import type { ContextSigner, ForwardedContext } from '@numezis/runtime';
+import { tenantIdOf } from '@numezis/runtime/context/access-mode';
+import { anonymousContext, isUuid, requestTokenCache } from '@numezis/runtime/context/signed-context';
+import { clientError, ErrorCode } from '@numezis/runtime/errors';
+import type { ContextSigner, ForwardedContext } from '@numezis/runtime/context/signed-context';
 import type { AuthMode } from './config.ts';
 import { checkCallerRateLimits } from './edge/rate-limits.ts';
 import type { RateLimiter } from './edge/rate-limits.ts';

@@ -1,7 +1,9 @@
 import type { Fetcher } from '@apollo/utils.fetcher';
 import { GraphQLError } from 'graphql';
-import { anonymousContext, contextHeader, ErrorCode, isUuid, parseRequestAccess } from '@numezis/runtime';
-import type { ContextSigner, ForwardedContext } from '@numezis/runtime';
+import { parseRequestAccess } from '@numezis/runtime/context/access-mode';
+import { anonymousContext, contextHeader, isUuid } from '@numezis/runtime/context/signed-context';
+import { ErrorCode } from '@numezis/runtime/errors';
+import type { ContextSigner, ForwardedContext } from '@numezis/runtime/context/signed-context';
 
 export type RequestBasics = Pick<ForwardedContext, 'requestId' | 'clientIp' | 'userAgent'>;
 

@@ -4,7 +4,8 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { Fetcher } from '@apollo/utils.fetcher';
 import type { FastifyBaseLogger } from 'fastify';
 import { GraphQLError } from 'graphql';
-import { contextHeader, ErrorCode } from '@numezis/runtime';
+import { contextHeader } from '@numezis/runtime/context/signed-context';
+import { ErrorCode } from '@numezis/runtime/errors';
 import type { GatewayContext } from './request-context.ts';
 import { parseSessionInstruction } from './session-cookie.ts';
 

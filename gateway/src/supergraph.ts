@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { Kind, parse } from 'graphql';
-import { StartupError } from '@numezis/runtime';
+import { StartupError } from '@numezis/runtime/server/run';
 
 export interface SubgraphEndpoint {
   readonly name: string;

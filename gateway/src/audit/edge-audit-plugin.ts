@@ -1,7 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { FastifyRequest } from 'fastify';
 import { GraphQLError } from 'graphql';
-import { anonymousContext, ErrorCode } from '@numezis/runtime';
+import { anonymousContext } from '@numezis/runtime/context/signed-context';
+import { ErrorCode } from '@numezis/runtime/errors';
 import type { GatewayContext } from '../request-context.ts';
 import type { EdgeAudit } from './edge-audit.ts';
 

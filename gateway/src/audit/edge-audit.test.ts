@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
-import { anonymousContext, systemClock } from '@numezis/runtime';
-import type { AuditEvent } from '@numezis/runtime';
+import { systemClock } from '@numezis/runtime/clock';
+import { anonymousContext } from '@numezis/runtime/context/signed-context';
+import type { AuditEvent } from '@numezis/runtime/audit/event';
 import { createEdgeAudit } from './edge-audit.ts';
 
 const context = anonymousContext({ requestId: 'req-1', clientIp: '203.0.113.5', userAgent: 'test' });

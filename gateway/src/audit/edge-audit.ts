@@ -2,8 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { Counter, Gauge } from 'prom-client';
 import type { Registry } from 'prom-client';
 import { otherAuditActions } from '@numezis/schema';
-import { auditActorOf, auditTenantOf, requestOrigin } from '@numezis/runtime';
-import type { AuditEvent, AuditSender, Clock, ForwardedContext, JsonObject } from '@numezis/runtime';
+import { auditActorOf, auditTenantOf, requestOrigin } from '@numezis/runtime/audit/event';
+import type { AuditEvent, JsonObject } from '@numezis/runtime/audit/event';
+import type { AuditSender } from '@numezis/runtime/audit/audit-sender';
+import type { Clock } from '@numezis/runtime/clock';
+import type { ForwardedContext } from '@numezis/runtime/context/signed-context';
 
 /** An operation the gateway refused before any subgraph saw it. */
 export interface EdgeRefusal {

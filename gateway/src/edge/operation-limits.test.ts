@@ -3,7 +3,7 @@ import { request as httpRequest } from 'node:http';
 import type { IncomingMessage } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { buildSchema, parse, validate } from 'graphql';
-import { generateContextKeyPair } from '@numezis/runtime';
+import { generateContextKeyPair } from '@numezis/runtime/context/signed-context';
 import { createGateway } from '../app.ts';
 import type { Gateway } from '../app.ts';
 import { readGatewayConfig } from '../config.ts';

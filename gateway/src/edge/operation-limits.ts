@@ -10,7 +10,7 @@ import {
   OperationTypeNode,
 } from 'graphql';
 import type { FastifyInstance } from 'fastify';
-import { errorBody, ErrorCode } from '@numezis/runtime';
+import { errorBody, ErrorCode } from '@numezis/runtime/errors';
 import type {
   FieldNode,
   GraphQLCompositeType,

@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'graphql';
-import { generateContextKeyPair } from '@numezis/runtime';
+import { generateContextKeyPair } from '@numezis/runtime/context/signed-context';
 import { sha256Hex } from '@numezis/schema';
 import { createGateway } from '../app.ts';
 import type { Gateway } from '../app.ts';

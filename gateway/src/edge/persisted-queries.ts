@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { clientError, ErrorCode, StartupError } from '@numezis/runtime';
-import type { AccessDenials, ForwardedContext, SharedState } from '@numezis/runtime';
+import { clientError, ErrorCode } from '@numezis/runtime/errors';
+import { StartupError } from '@numezis/runtime/server/run';
+import type { ForwardedContext } from '@numezis/runtime/context/signed-context';
+import type { AccessDenials } from '@numezis/runtime/security/access-denials';
+import type { SharedState } from '@numezis/runtime/shared-state/shared-state';
 import { sha256Hex } from '@numezis/schema';
 import type { PersistedOperation } from '@numezis/schema';
 

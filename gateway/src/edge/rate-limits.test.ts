@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { parse } from 'graphql';
-import { generateContextKeyPair } from '@numezis/runtime';
+import { generateContextKeyPair } from '@numezis/runtime/context/signed-context';
 import { createGateway } from '../app.ts';
 import type { Gateway } from '../app.ts';
 import { readGatewayConfig } from '../config.ts';

@@ -1,7 +1,8 @@
 import { HeaderMap } from '@apollo/server';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
-import { clientError, errorBody, ErrorCode } from '@numezis/runtime';
-import type { ForwardedContext, SharedState } from '@numezis/runtime';
+import { clientError, errorBody, ErrorCode } from '@numezis/runtime/errors';
+import type { ForwardedContext } from '@numezis/runtime/context/signed-context';
+import type { SharedState } from '@numezis/runtime/shared-state/shared-state';
 import type { GraphQLError } from 'graphql';
 
 /** Requests per minute, per client address, per API key and per workspace. */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { createHttpServer, StartupError } from '@numezis/runtime';
+import { createHttpServer } from '@numezis/runtime/server/http';
+import { StartupError } from '@numezis/runtime/server/run';
 
 /** Two years, subdomains included, eligible for the browsers' preload list (hstspreload.org's minimum is one year). */
 export const strictTransportSecurity = 'max-age=63072000; includeSubDomains; preload';

@@ -1,6 +1,6 @@
 import type { GatewayExecutor } from '@apollo/server-gateway-interface';
 import { OperationTypeNode } from 'graphql';
-import { clientError, ErrorCode } from '@numezis/runtime';
+import { clientError, ErrorCode } from '@numezis/runtime/errors';
 
 /**
  * A subscription sent by HTTP gets a clear answer (where to send it) instead of whatever

@@ -1,7 +1,8 @@
 import { createClient } from 'graphql-ws';
 import type { ExecutionResult } from 'graphql';
 import WebSocket from 'ws';
-import { contextHeader, ErrorCode } from '@numezis/runtime';
+import { contextHeader } from '@numezis/runtime/context/signed-context';
+import { ErrorCode } from '@numezis/runtime/errors';
 
 export interface UpstreamSubscription {
   /** The subgraph's GraphQL URL (http or https); the socket goes to the same path. */

@@ -113,10 +113,10 @@ export { maskedAhv, maskedEmail, maskedIban, redacted } from './audit/masking.ts
 export type { AuditChange } from './audit/mutation-audit.ts';
 export { auditChange, recordAuditEvent } from './audit/mutation-audit.ts';
 export { auditOutboxMigrationSql } from './audit/outbox.ts';
-export type { AuditSender } from './audit/relay.ts';
+export type { AuditSender } from './audit/audit-sender.ts';
 export type { AuditIngestSettings } from './config/audit-ingest.ts';
 export { auditIngestPath } from './config/audit-ingest.ts';
 export type { PubSub } from './shared-state/pubsub.ts';
 export { memoryPubSub, openRedisPubSub } from './shared-state/pubsub.ts';
-export { AuditDeliveryError, httpAuditSender } from './audit/relay.ts';
+export { AuditDeliveryError, httpAuditSender } from './audit/audit-sender.ts';
 export { readAuditIngestSettings } from './config/audit-ingest.ts';
