@@ -274,8 +274,11 @@ async function buildGateway(
               resolveApiKey,
               rateLimiter,
             }),
+          // A socket already gone has no address, and proxy-addr would throw on it.
           clientIp: (request) =>
-            trustedProxy === null ? (request.socket.remoteAddress ?? 'unknown') : proxyAddr(request, trustedProxy),
+            trustedProxy === null || request.socket.remoteAddress === undefined
+              ? (request.socket.remoteAddress ?? 'unknown')
+              : proxyAddr(request, trustedProxy),
           subgraphUrls: urls,
           corsOrigins: config.corsOrigins,
           trustedDocuments,
