@@ -109,4 +109,11 @@ describe('scrubbing', () => {
     );
     assert.equal(scrubText('__Host-numezis-session=secretvalue; Path=/'), '__Host-numezis-session=[token]; Path=/');
   });
+
+  it('leaves ids alone whose last group looks like an IBAN, and still finds an IBAN beside one', () => {
+    const id = 'user:41ea890a-5968-49fb-9a5d-fa60f8428177';
+    assert.equal(scrubText(id), id);
+    assert.equal(scrubText(`${id} CH9300762011623852957`), `${id} [iban]`);
+    assert.equal(scrubText('iban: de89370400440532013000'), 'iban: [iban]');
+  });
 });

@@ -38,7 +38,11 @@ const redactions: readonly [RegExp, string][] = [
   [/(numezis-session=)[^;\s"]+/gi, '$1[token]'],
   [/[^\s@"'<>(),;:]+@[^\s@"'<>(),;:]+\.[A-Za-z]{2,}/g, '[email]'],
   [/\b756[.\s]?\d{4}[.\s]?\d{4}[.\s]?\d{2}\b/g, '[ahv]'],
-  [/\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?\b/gi, '[iban]'],
+  // Not the last group of a UUID, which is IBAN-shaped one time in twenty ("…-fa60f8428177").
+  [
+    /(?<![0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-)\b[A-Z]{2}\d{2}(?:\s?[A-Z0-9]{4}){2,7}(?:\s?[A-Z0-9]{1,3})?\b/gi,
+    '[iban]',
+  ],
 ];
 
 /** The text with every IBAN, AHV number, email address and token replaced by a placeholder. */
