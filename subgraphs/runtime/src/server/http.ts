@@ -21,6 +21,9 @@ export interface HttpOptions {
  * redacted, a request id per request, timeouts, and GraphQL-shaped errors for every failure that
  * happens before GraphQL runs (bad JSON, oversized body, unknown route), never HTML or a stack.
  */
+/** How long a stop lets requests in flight finish: half of runService's deadline. */
+const closeGraceMs = 5_000;
+
 export function createHttpServer(options: HttpOptions): FastifyInstance {
   // Typed as the plain server: routes and hooks are the same either way.
   const https = options.tls === undefined ? {} : { https: { ...options.tls, minVersion: 'TLSv1.3' as const } };
@@ -40,6 +43,22 @@ export function createHttpServer(options: HttpOptions): FastifyInstance {
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     trustProxy: options.trustProxy ?? false,
+  });
+
+  // A stop waits for requests in flight, but not for ever: a connection that never went idle (one
+  // was seen holding an audit subgraph's stop past its 10 s deadline, with no request in flight)
+  // is swept with the idle ones and, after the grace period, cut.
+  app.addHook('preClose', (done) => {
+    const server = app.server;
+    const sweep = setInterval(() => server.closeIdleConnections(), 100);
+    const cutoff = setTimeout(() => server.closeAllConnections(), closeGraceMs);
+    sweep.unref();
+    cutoff.unref();
+    server.once('close', () => {
+      clearInterval(sweep);
+      clearTimeout(cutoff);
+    });
+    done();
   });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
