@@ -21,7 +21,7 @@ export interface HttpOptions {
  * redacted, a request id per request, timeouts, and GraphQL-shaped errors for every failure that
  * happens before GraphQL runs (bad JSON, oversized body, unknown route), never HTML or a stack.
  */
-/** How long a stop lets requests in flight finish: half of runService's deadline. */
+/** How long a stop lets requests in flight finish: half of SHUTDOWN_TIMEOUT_MS's default (10 s). */
 const closeGraceMs = 5_000;
 
 export function createHttpServer(options: HttpOptions): FastifyInstance {
