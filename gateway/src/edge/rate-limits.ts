@@ -88,8 +88,8 @@ export async function checkCallerRateLimits(limiter: RateLimiter, forwarded: For
   if (access.kind === 'portfolio') checks.push(['workspace', access.firmTenantId]);
   // Counted at once: one round trip to the shared state instead of one per window.
   const results = await Promise.all(checks.map(([scope, id]) => limiter.exceeded(scope, id)));
-  const over = results.find((result) => result !== null);
-  if (over !== undefined && over !== null) throw rateLimitedError(over.scope, over.retryAfterSeconds);
+  const over = results.find((result) => result !== null) ?? null;
+  if (over !== null) throw rateLimitedError(over.scope, over.retryAfterSeconds);
 }
 
 export function rateLimitedError(scope: RateLimitScope, retryAfterSeconds: number): GraphQLError {

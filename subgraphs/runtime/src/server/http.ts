@@ -5,6 +5,9 @@ import { ErrorCode, errorBody, internalErrorMessage } from '../errors.ts';
 import { loggerOptions } from '../logger.ts';
 import { reportError } from '../observability/error-reporting.ts';
 
+/** How long a stop lets requests in flight finish: half of SHUTDOWN_TIMEOUT_MS's default (10 s). */
+const closeGraceMs = 5_000;
+
 export interface HttpOptions {
   readonly service: string;
   readonly logLevel: string;
@@ -21,9 +24,6 @@ export interface HttpOptions {
  * redacted, a request id per request, timeouts, and GraphQL-shaped errors for every failure that
  * happens before GraphQL runs (bad JSON, oversized body, unknown route), never HTML or a stack.
  */
-/** How long a stop lets requests in flight finish: half of SHUTDOWN_TIMEOUT_MS's default (10 s). */
-const closeGraceMs = 5_000;
-
 export function createHttpServer(options: HttpOptions): FastifyInstance {
   // Typed as the plain server: routes and hooks are the same either way.
   const https = options.tls === undefined ? {} : { https: { ...options.tls, minVersion: 'TLSv1.3' as const } };
